@@ -1,0 +1,48 @@
+"""scenefit: forward-model astronomical images with JAX.
+
+Importing scenefit enables JAX's 64-bit mode (``jax_enable_x64``); this is its only
+import-time side effect.
+"""
+
+import jax as _jax
+
+_jax.config.update("jax_enable_x64", True)
+
+from .fitting import FitResult, fit  # noqa: E402
+from .image import Image  # noqa: E402
+from .models import (  # noqa: E402
+    MODEL_TYPES,
+    Exponential,
+    FlatSky,
+    Gaussian,
+    Moffat,
+    PointSource,
+    Sersic,
+    TiltedSky,
+)
+from .parameters import Param  # noqa: E402
+from .psf import PixelPSF  # noqa: E402
+from .render import RenderSettings, render  # noqa: E402
+from .scene import Scene  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Image",
+    "PixelPSF",
+    "Param",
+    "Scene",
+    "Sersic",
+    "Exponential",
+    "Gaussian",
+    "Moffat",
+    "PointSource",
+    "FlatSky",
+    "TiltedSky",
+    "MODEL_TYPES",
+    "RenderSettings",
+    "render",
+    "fit",
+    "FitResult",
+    "__version__",
+]

@@ -1,0 +1,169 @@
+"""fit(): Levenberg-Marquardt fit of a scene to an image."""
+
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._layout import Layout, build_layout
+from ..likelihood import LIKELIHOODS, residuals_and_objective
+from ..models import EllipticalProfile
+from ..parameters import from_unconstrained, to_unconstrained
+from ..render import RenderSettings, image_inputs, image_spec, make_renderer
+from .covariance import covariance_from_fisher
+from .lm import CONVERGED, LM_MESSAGES, lm_solve
+from .result import FitResult
+
+__all__ = ["fit"]
+
+
+def fit(
+    scene,
+    image,
+    *,
+    likelihood: str = "chi2",
+    settings: RenderSettings | None = None,
+    max_iter: int = 200,
+    ftol: float = 1e-9,
+    xtol: float = 1e-10,
+) -> FitResult:
+    """Fit a scene to an image by Levenberg-Marquardt.
+
+    Parameters
+    ----------
+    scene : Scene
+        Starting point; every untied parameter needs a value inside its bounds
+        (see :func:`scenefit.initialize`). It is not modified.
+    image : Image
+    likelihood : {"chi2", "poisson"}
+        Gaussian chi^2 with the image's inverse variances, or Poisson (data in units
+        of ``1 / image.gain`` counts, sky included).
+    settings : RenderSettings, optional
+        Integration accuracy.
+    max_iter : int
+        Maximum LM iterations.
+    ftol, xtol : float
+        Relative tolerances on the objective and the step.
+
+    Returns
+    -------
+    FitResult
+        The best-fit scene, statistics, status and covariance.
+
+    Raises
+    ------
+    ValueError
+        If a starting value is missing or outside its bounds, or the likelihood is
+        unknown, or no parameter is free.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scenefit import Image, Scene, Gaussian, FlatSky
+    >>> from scenefit.fitting import fit
+    >>> img = Image(np.random.default_rng(0).normal(1.0, 0.1, (24, 24)), sigma=0.1)
+    >>> res = fit(Scene([FlatSky(sky=0.0)]), img)
+    >>> abs(res.value("flat_sky.sky") - 1.0) < 3 * res.error("flat_sky.sky")
+    True
+    """
+    if likelihood not in LIKELIHOODS:
+        raise ValueError(f"unknown likelihood {likelihood!r}; choose one of {LIKELIHOODS}")
+    settings = settings or RenderSettings()
+    t0 = time.perf_counter()
+    layout, vals, x0 = build_layout(scene)
+    if layout.n_free == 0:
+        raise ValueError("no free parameters: every parameter is fixed or tied")
+    dof = image.n_valid - layout.n_free
+    spec = image_spec(image)
+    kinds = np.asarray(layout.kinds)
+    u0 = to_unconstrained(x0, kinds, vals.lo, vals.hi)
+    solve = _compiled(layout, spec, settings, likelihood)
+    args = (
+        jnp.asarray(vals.base),
+        jnp.asarray(vals.lo),
+        jnp.asarray(vals.hi),
+        jnp.asarray(image.data),
+        jnp.asarray(image.invvar),
+        image.gain,
+        image_inputs(image),
+    )
+    state = solve(jnp.asarray(u0), int(max_iter), float(ftol), float(xtol), *args)
+    status = int(state.status)
+    x, dxdu = (np.asarray(v) for v in _to_physical(state.u, jnp.asarray(kinds), *args[1:3]))
+    # Fisher matrix in physical units: J_x = J_u / (dx/du)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        jx = np.asarray(state.jac) / dxdu[None, :]
+    jx = np.where(np.isfinite(jx), jx, 0.0)
+    cov, ill, cond = covariance_from_fisher(jx.T @ jx)
+    ill = ill or cond > 1e12
+
+    p = np.asarray(layout.expand(x, vals.base))
+    new_scene = _wrap_angles(scene.with_values(p))
+    width = np.where(np.isfinite(vals.hi - vals.lo), vals.hi - vals.lo, np.maximum(np.abs(x), 1))
+    near = (np.abs(x - vals.lo) <= 1e-6 * width) | (np.abs(vals.hi - x) <= 1e-6 * width)
+    return FitResult(
+        scene=new_scene,
+        initial=scene,
+        image=image,
+        objective=float(state.obj),
+        dof=int(dof),
+        n_iter=int(state.n_iter),
+        n_eval=int(state.n_eval),
+        status=status,
+        message=LM_MESSAGES[status],
+        converged=status in CONVERGED,
+        free=layout.free_addresses,
+        covariance=cov,
+        at_bound=tuple(a for a, b in zip(layout.free_addresses, near, strict=True) if b),
+        ill_conditioned=bool(ill),
+        likelihood=likelihood,
+        settings=settings,
+        seconds=time.perf_counter() - t0,
+    )
+
+
+@lru_cache(maxsize=64)
+def _compiled(layout: Layout, spec, settings, likelihood):
+    """Jitted LM solver for one scene structure and image structure (cached)."""
+    render = make_renderer(layout, spec, settings)
+    kinds = jnp.asarray(layout.kinds, dtype=int)
+
+    @jax.jit
+    def solve(u0, max_iter, ftol, xtol, base, lo, hi, data, invvar, gain, inputs):
+        def fun(u):
+            x = from_unconstrained(u, kinds, lo, hi)
+            model = render(layout.expand(x, base), inputs)
+            return residuals_and_objective(likelihood, model, data, invvar, gain)
+
+        return lm_solve(fun, u0, max_iter, ftol, xtol)
+
+    return solve
+
+
+@jax.jit
+def _to_physical(u, kinds, lo, hi):
+    x, dxdu = jax.jvp(lambda v: from_unconstrained(v, kinds, lo, hi), (u,), (jnp.ones_like(u),))
+    return x, dxdu
+
+
+def _wrap_angles(scene):
+    """Position angles of elliptical profiles folded into [0, 180) deg."""
+    comps = []
+    changed = False
+    for c in scene.components:
+        if isinstance(c, EllipticalProfile) and c.pa.value is not None:
+            pa = c.pa.value % 180.0
+            lo, hi = c.pa.lo, c.pa.hi
+            if pa != c.pa.value and lo is None and hi is None:
+                c = c.replace(pa=pa)
+                changed = True
+        comps.append(c)
+    if not changed:
+        return scene
+    from ..scene import Scene
+
+    return Scene(comps, scene.ties)

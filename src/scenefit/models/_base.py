@@ -1,0 +1,143 @@
+"""Abstract component types.
+
+A component is an immutable value whose fields are :class:`~scenefit.parameters.Param`.
+Three abstract families exist, distinguished by how they are rendered:
+
+* :class:`EllipticalProfile` -- a radial law on an elliptical geometry, pixel-integrated
+  and convolved with the PSF (galaxies);
+* :class:`PointLike` -- drawn as the PSF itself at a sub-pixel position (stars);
+* :class:`SkyModel` -- per-image background, not convolved.
+
+Concrete classes are final; new models add a new class, not a subclass of a concrete one.
+Each concrete class lists its parameters in ``PARAMS`` (name, unit, default lower
+bound, default upper bound, description). The order of ``PARAMS`` is the column order of
+the parameter arrays that the vectorised renderers receive.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+from typing import ClassVar, NamedTuple
+
+from ..parameters import Param, as_param
+
+__all__ = ["ParamSpec", "Component", "EllipticalProfile", "PointLike", "SkyModel"]
+
+
+class ParamSpec(NamedTuple):
+    """Description of one parameter of a component type."""
+
+    name: str
+    unit: str
+    lo: float | None
+    hi: float | None
+    doc: str
+
+
+POSITION = (
+    ParamSpec("x", "arcsec", None, None, "tangent-plane xi (east) of the centre"),
+    ParamSpec("y", "arcsec", None, None, "tangent-plane eta (north) of the centre"),
+)
+FLUX = ParamSpec("flux", "image units", None, None, "total flux (integral over the plane)")
+SHAPE = (
+    ParamSpec("q", "", 0.02, 1.0, "axis ratio b/a"),
+    ParamSpec("pa", "deg", None, None, "position angle of the major axis, east of north"),
+)
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class Component(abc.ABC):
+    """Abstract base of every model component."""
+
+    PARAMS: ClassVar[tuple[ParamSpec, ...]] = ()
+    TYPE_NAME: ClassVar[str] = ""
+
+    name: str | None = None
+
+    def __post_init__(self):
+        for spec in self.PARAMS:
+            raw = getattr(self, spec.name)
+            object.__setattr__(self, spec.name, as_param(raw, spec.lo, spec.hi))
+        if self.name is not None and not isinstance(self.name, str):
+            raise TypeError(f"component name must be a string, got {self.name!r}")
+
+    @classmethod
+    def param_names(cls) -> tuple[str, ...]:
+        """Names of the parameters, in array-column order."""
+        return tuple(s.name for s in cls.PARAMS)
+
+    def params(self) -> dict[str, Param]:
+        """The parameters as an ordered ``{name: Param}`` dict."""
+        return {s.name: getattr(self, s.name) for s in self.PARAMS}
+
+    def replace(self, **changes) -> Component:
+        """Return a copy with some fields replaced (numbers become Params)."""
+        out = {}
+        for k, v in changes.items():
+            if k in self.param_names() and not isinstance(v, Param):
+                v = getattr(self, k).with_value(v)
+            out[k] = v
+        return dataclasses.replace(self, **out)
+
+    def __repr__(self) -> str:
+        def fmt(p: Param) -> str:
+            s = "None" if p.value is None else f"{p.value:.6g}"
+            return s + ("(fixed)" if p.fixed else "")
+
+        body = ", ".join(f"{k}={fmt(p)}" for k, p in self.params().items())
+        label = f"name={self.name!r}, " if self.name else ""
+        return f"{type(self).__name__}({label}{body})"
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class EllipticalProfile(Component):
+    """A radial surface-brightness law on an elliptical geometry.
+
+    Subclasses implement :meth:`radial` and :meth:`total` as pure array functions of the
+    law's own parameters (those between ``flux`` and ``q`` in ``PARAMS``).
+    The rendered surface brightness is
+
+        I(xi, eta) = flux / (q * total(law)) * radial(r, law)
+
+    where r is the elliptical radius along the major axis (arcsec),
+    r^2 = a^2 + (b / q)^2 with a, b the offsets along the major and minor axes.
+    """
+
+    @staticmethod
+    @abc.abstractmethod
+    def radial(r, law):
+        """Surface brightness at major-axis radius ``r`` (arcsec) for unit amplitude.
+
+        ``law`` is an array (..., L) of the law parameters; ``r`` broadcasts against
+        ``law[..., 0]``.
+        """
+
+    @staticmethod
+    @abc.abstractmethod
+    def total(law):
+        """Integral of :meth:`radial` over the plane for q = 1, in arcsec^2."""
+
+    @staticmethod
+    def size_index() -> int:
+        """Column (within the law parameters) of the characteristic radius."""
+        return 0
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class PointLike(Component):
+    """A point source drawn with the image's PSF."""
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class SkyModel(Component):
+    """A background model, added to the image after PSF convolution."""
+
+    @staticmethod
+    @abc.abstractmethod
+    def evaluate(params, dx, dy):
+        """Sky in image units per pixel.
+
+        ``params`` is (K, P); ``dx``, ``dy`` are pixel offsets from the image centre
+        (H, W). Returns (H, W), summed over K.
+        """

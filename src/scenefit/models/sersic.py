@@ -1,0 +1,137 @@
+"""Sersic profile and the exact Sersic b_n.
+
+I(r) = I_e exp(-b_n [(r / r_e)^(1/n) - 1]), with b_n defined so that r_e encloses half
+of the total light: P(2n, b_n) = 1/2, P the regularised lower incomplete gamma function
+(Graham & Driver 2005, PASA 22, 118).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import lru_cache
+
+import jax.numpy as jnp
+import numpy as np
+from jax.scipy.special import gammaln
+
+from ._base import FLUX, POSITION, SHAPE, EllipticalProfile, ParamSpec
+
+__all__ = ["Sersic", "sersic_bn", "sersic_bn_series"]
+
+
+def sersic_bn_series(n):
+    """Asymptotic b_n: Ciotti & Bertin (1999) for n > 0.36, MacArthur et al. (2003) below.
+
+    This is the rule Imfit and GALFIT use; it is accurate to ~3e-4 relative at n = 0.5
+    and better than 1e-6 for n > 1.
+    """
+    n = jnp.asarray(n, dtype=float)
+    cb = (
+        2.0 * n
+        - 1.0 / 3.0
+        + 4.0 / (405.0 * n)
+        + 46.0 / (25515.0 * n**2)
+        + 131.0 / (1148175.0 * n**3)
+        - 2194697.0 / (30690717750.0 * n**4)
+    )
+    mac = 0.01945 - 0.8902 * n + 10.95 * n**2 - 19.67 * n**3 + 13.43 * n**4
+    return jnp.where(n > 0.36, cb, mac)
+
+
+@lru_cache(maxsize=1)
+def _bn_table():
+    """Exact b_n - series b_n on a log grid of n (scipy's inverse incomplete gamma)."""
+    from scipy.special import gammaincinv
+
+    n = np.geomspace(0.1, 25.0, 6000)
+    exact = gammaincinv(2.0 * n, 0.5)
+    return np.log(n), exact - sersic_bn_series_smooth(n)
+
+
+def sersic_bn_series_smooth(n):
+    """Ciotti & Bertin (1999) series alone (smooth for all n > 0; numpy or jax input)."""
+    return (
+        2.0 * n
+        - 1.0 / 3.0
+        + 4.0 / (405.0 * n)
+        + 46.0 / (25515.0 * n**2)
+        + 131.0 / (1148175.0 * n**3)
+        - 2194697.0 / (30690717750.0 * n**4)
+    )
+
+
+def sersic_bn(n):
+    """Exact Sersic b_n (half-light condition P(2n, b_n) = 1/2), differentiable in n.
+
+    The Ciotti & Bertin series plus a correction tabulated from scipy's inverse
+    incomplete gamma function on 6000 log-spaced n in [0.1, 25] and linearly
+    interpolated: relative error below 2e-7 for n >= 0.2 and 1e-9 for n >= 0.5;
+    cheap to compile.
+
+    Examples
+    --------
+    >>> round(float(sersic_bn(0.5)), 6)  # Gaussian: b = ln 2
+    0.693147
+    """
+    logn, delta = _bn_table()
+    n = jnp.asarray(n, dtype=float)
+    return sersic_bn_series_smooth(n) + jnp.interp(jnp.log(n), logn, delta)
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class Sersic(EllipticalProfile):
+    """Sersic (1968) profile.
+
+    Parameters
+    ----------
+    x, y : float or Param
+        Centre on the tangent plane (arcsec; x east, y north).
+    flux : float or Param
+        Total flux in image units.
+    r_e : float or Param
+        Half-light radius along the major axis (arcsec).
+    n : float or Param
+        Sersic index (default bounds 0.2..10).
+    q : float or Param
+        Axis ratio b/a (0.02..1).
+    pa : float or Param
+        Position angle of the major axis, degrees east of north.
+
+    Notes
+    -----
+    Total flux F = 2 pi q n r_e^2 I_e e^b b^(-2n) Gamma(2n).
+
+    Examples
+    --------
+    >>> Sersic(x=0.0, y=0.0, flux=100.0, r_e=2.0, n=4.0, q=0.7, pa=30.0).n.value
+    4.0
+    """
+
+    PARAMS = (
+        *POSITION,
+        FLUX,
+        ParamSpec("r_e", "arcsec", 0.0, None, "half-light radius along the major axis"),
+        ParamSpec("n", "", 0.2, 10.0, "Sersic index"),
+        *SHAPE,
+    )
+    TYPE_NAME = "sersic"
+
+    x: object = None
+    y: object = None
+    flux: object = None
+    r_e: object = None
+    n: object = None
+    q: object = None
+    pa: object = None
+
+    @staticmethod
+    def radial(r, law):
+        r_e, n = law[..., 0], law[..., 1]
+        b = sersic_bn(n)
+        return jnp.exp(-b * (jnp.power(r / r_e, 1.0 / n) - 1.0))
+
+    @staticmethod
+    def total(law):
+        r_e, n = law[..., 0], law[..., 1]
+        b = sersic_bn(n)
+        return 2.0 * jnp.pi * n * r_e**2 * jnp.exp(b + gammaln(2.0 * n) - 2.0 * n * jnp.log(b))

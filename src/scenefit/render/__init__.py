@@ -1,0 +1,6 @@
+"""Rendering: pixel integration, PSF convolution, point sources, sky."""
+
+from .renderer import ImageSpec, image_inputs, image_spec, make_renderer, render
+from .settings import RenderSettings
+
+__all__ = ["RenderSettings", "render", "make_renderer", "image_spec", "image_inputs", "ImageSpec"]
