@@ -10,6 +10,7 @@ _jax.config.update("jax_enable_x64", True)
 
 from .fitting import FitResult, fit  # noqa: E402
 from .image import Image  # noqa: E402
+from .initialize import initialize  # noqa: E402
 from .models import (  # noqa: E402
     MODEL_TYPES,
     Exponential,
@@ -43,6 +44,7 @@ __all__ = [
     "RenderSettings",
     "render",
     "fit",
+    "initialize",
     "FitResult",
     "__version__",
 ]

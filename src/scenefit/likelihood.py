@@ -16,7 +16,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-__all__ = ["LIKELIHOODS", "residuals_and_objective"]
+__all__ = ["LIKELIHOODS", "residuals_and_objective", "residual_jacobian"]
 
 LIKELIHOODS = ("chi2", "poisson")
 
@@ -51,3 +51,30 @@ def residuals_and_objective(kind: str, model, data, invvar, gain=1.0):
         r = jnp.where(valid, (c - mu) / scale, 0.0).ravel()
         return r, dev
     raise ValueError(f"unknown likelihood {kind!r}; choose one of {LIKELIHOODS}")
+
+
+def residual_jacobian(kind: str, dmodel, model, data, invvar, gain=1.0):
+    """Jacobian of the whitened residuals from model derivatives.
+
+    Parameters
+    ----------
+    dmodel : array (F, H, W)
+        d model / d parameter, image units per parameter unit.
+    model, data, invvar, gain : as in :func:`residuals_and_objective`.
+
+    Returns
+    -------
+    array (N, F)
+        d r / d parameter with N = H * W, consistent with
+        :func:`residuals_and_objective`.
+    """
+    if kind == "chi2":
+        scale = -jnp.sqrt(invvar)
+    elif kind == "poisson":
+        valid = invvar > 0
+        mu = jnp.where(valid, model * gain, 1.0)
+        scale = jnp.where(valid & (mu > 0), -gain / jnp.sqrt(jnp.where(mu > 0, mu, 1.0)), 0.0)
+    else:
+        raise ValueError(f"unknown likelihood {kind!r}; choose one of {LIKELIHOODS}")
+    f = dmodel.shape[0]
+    return (dmodel * scale[None]).reshape(f, -1).T

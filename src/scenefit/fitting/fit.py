@@ -10,10 +10,16 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._layout import Layout, build_layout
-from ..likelihood import LIKELIHOODS, residuals_and_objective
+from ..likelihood import LIKELIHOODS, residual_jacobian, residuals_and_objective
 from ..models import EllipticalProfile
 from ..parameters import from_unconstrained, to_unconstrained
-from ..render import RenderSettings, image_inputs, image_spec, make_renderer
+from ..render import (
+    RenderSettings,
+    image_inputs,
+    image_spec,
+    make_model_jacobian,
+    make_renderer,
+)
 from .covariance import covariance_from_fisher
 from .lm import CONVERGED, LM_MESSAGES, lm_solve
 from .result import FitResult
@@ -130,6 +136,7 @@ def fit(
 def _compiled(layout: Layout, spec, settings, likelihood):
     """Jitted LM solver for one scene structure and image structure (cached)."""
     render = make_renderer(layout, spec, settings)
+    model_jac = make_model_jacobian(layout, spec, settings)
     kinds = jnp.asarray(layout.kinds, dtype=int)
 
     @jax.jit
@@ -139,7 +146,17 @@ def _compiled(layout: Layout, spec, settings, likelihood):
             model = render(layout.expand(x, base), inputs)
             return residuals_and_objective(likelihood, model, data, invvar, gain)
 
-        return lm_solve(fun, u0, max_iter, ftol, xtol)
+        def linearize(u):
+            x, dxdu = jax.jvp(
+                lambda v: from_unconstrained(v, kinds, lo, hi), (u,), (jnp.ones_like(u),)
+            )
+            p = layout.expand(x, base)
+            model = render(p, inputs)
+            r, obj = residuals_and_objective(likelihood, model, data, invvar, gain)
+            J = residual_jacobian(likelihood, model_jac(p, inputs), model, data, invvar, gain)
+            return r, obj, J * dxdu[None, :]
+
+        return lm_solve(fun, u0, max_iter, ftol, xtol, linearize=linearize)
 
     return solve
 

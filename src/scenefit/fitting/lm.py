@@ -58,7 +58,7 @@ def residuals_and_jacobian(fun, u):
     return r, obj, jr
 
 
-def lm_solve(fun, u0, max_iter, ftol=1e-9, xtol=1e-10, gtol=1e-12, lam0=1e-3):
+def lm_solve(fun, u0, max_iter, ftol=1e-9, xtol=1e-10, gtol=1e-12, lam0=1e-3, linearize=None):
     """Minimise ``objective`` with residuals ``r`` from ``fun(u) -> (r, objective)``.
 
     Parameters
@@ -72,6 +72,12 @@ def lm_solve(fun, u0, max_iter, ftol=1e-9, xtol=1e-10, gtol=1e-12, lam0=1e-3):
     ftol, xtol, gtol : float
         Tolerances on the relative objective change, the relative step and the
         scaled gradient.
+    lam0 : float
+        Initial damping (relative to the diagonal of J^T J).
+    linearize : callable, optional
+        ``u -> (r, objective, J)``; default: forward-mode over ``fun``
+        (:func:`residuals_and_jacobian`). Pass a structured (e.g. block-sparse)
+        Jacobian here.
 
     Returns
     -------
@@ -79,6 +85,11 @@ def lm_solve(fun, u0, max_iter, ftol=1e-9, xtol=1e-10, gtol=1e-12, lam0=1e-3):
         Final state with the Jacobian at the final point; ``status`` as in
         ``LM_MESSAGES``.
     """
+    if linearize is None:
+
+        def linearize(u):
+            return residuals_and_jacobian(fun, u)
+
     n, f = jax.eval_shape(fun, u0)[0].shape[0], u0.shape[0]
     init = LMState(
         u=u0,
@@ -101,7 +112,7 @@ def lm_solve(fun, u0, max_iter, ftol=1e-9, xtol=1e-10, gtol=1e-12, lam0=1e-3):
         # 1. (re)linearise at u after an accepted step (or at the start)
         r, obj, J = jax.lax.cond(
             s.need_jac,
-            lambda u: residuals_and_jacobian(fun, u),
+            linearize,
             lambda u: (s.r, s.obj, s.jac),
             s.u,
         )

@@ -1,6 +1,21 @@
 """Rendering: pixel integration, PSF convolution, point sources, sky."""
 
-from .renderer import ImageSpec, image_inputs, image_spec, make_renderer, render
+from .renderer import (
+    ImageSpec,
+    image_inputs,
+    image_spec,
+    make_model_jacobian,
+    make_renderer,
+    render,
+)
 from .settings import RenderSettings
 
-__all__ = ["RenderSettings", "render", "make_renderer", "image_spec", "image_inputs", "ImageSpec"]
+__all__ = [
+    "RenderSettings",
+    "render",
+    "make_renderer",
+    "make_model_jacobian",
+    "image_spec",
+    "image_inputs",
+    "ImageSpec",
+]

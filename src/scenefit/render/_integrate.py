@@ -9,7 +9,12 @@ import numpy as np
 from ._geometry import elliptical_radius
 from ._quadrature import pixel_rule
 
-__all__ = ["profile_pixels", "render_profile_group"]
+__all__ = [
+    "profile_pixels",
+    "component_image",
+    "render_profile_group",
+    "profile_group_jacobian",
+]
 
 
 def profile_pixels(law_cls, prm, X, Y, step, order, geom):
@@ -49,14 +54,22 @@ def profile_pixels(law_cls, prm, X, Y, step, order, geom):
     return amp * area * (law_cls.radial(r, law) @ w)
 
 
-def render_profile_group(law_cls, params, grid, geom, settings):
-    """Sum of K same-type components on a regular grid, with core refinement.
+def component_image(law_cls, prm, grid, geom, settings):
+    """One component on a regular grid, with its core refined.
 
     Parameters
     ----------
-    params : array (K, P)
+    law_cls : EllipticalProfile subclass
+    prm : array (P,)
     grid : (x0, y0, s, (Hf, Wf))
-        First pixel-centre coordinates (image pixels), oversampling, shape.
+        First pixel-centre coordinates (image pixels), oversampling, grid shape.
+    geom : (cd, crpix, ref_sky)
+    settings : RenderSettings
+
+    Returns
+    -------
+    array (Hf, Wf)
+        Flux per grid pixel, image units.
     """
     x0, y0, s, (hf, wf) = grid
     step = 1.0 / s
@@ -64,31 +77,60 @@ def render_profile_group(law_cls, params, grid, geom, settings):
     Y = y0 + jnp.arange(hf)[:, None] * step + jnp.zeros((1, wf))
     order = settings.quad_order
     nr, fr = settings.refine_size, settings.refine_factor
+    img = profile_pixels(law_cls, prm, X, Y, step, order, geom)
+    if nr == 0:
+        return img
     cd, crpix, ref = geom
-    cdinv = jnp.linalg.inv(cd)
+    # fine-grid index of the pixel holding the centre
+    pc = crpix + jnp.linalg.inv(cd) @ (jax.lax.stop_gradient(prm[:2]) - ref)
+    jc = jnp.round((pc[0] - x0) * s).astype(int)
+    ic = jnp.round((pc[1] - y0) * s).astype(int)
+    cols = jc - nr // 2 + jnp.arange(nr)
+    rows = ic - nr // 2 + jnp.arange(nr)
+    Xw = (x0 + cols * step)[None, :] + jnp.zeros((nr, 1))
+    Yw = (y0 + rows * step)[:, None] + jnp.zeros((1, nr))
+    coarse = profile_pixels(law_cls, prm, Xw, Yw, step, order, geom)
     sub = (np.arange(fr) + 0.5) / fr - 0.5  # sub-pixel centre offsets, in pixels
+    Xs = Xw[:, :, None, None] + sub[None, None, None, :] * step
+    Ys = Yw[:, :, None, None] + sub[None, None, :, None] * step
+    fine = profile_pixels(law_cls, prm, Xs, Ys, step / fr, order, geom).sum(axis=(2, 3))
+    big = hf + wf + nr + 10  # negative indices -> out of range, then dropped
+    rr = jnp.where(rows < 0, big, rows)[:, None]
+    cc = jnp.where(cols < 0, big, cols)[None, :]
+    return img.at[rr, cc].add(fine - coarse, mode="drop")
+
+
+def render_profile_group(law_cls, params, grid, geom, settings):
+    """Sum of K same-type components (a ``lax.scan``: compile time flat in K).
+
+    Parameters
+    ----------
+    params : array (K, P)
+    grid, geom, settings : as in :func:`component_image`.
+    """
+    hf, wf = grid[3]
 
     def one(acc, prm):
-        img = acc + profile_pixels(law_cls, prm, X, Y, step, order, geom)
-        if nr == 0:
-            return img, None
-        # fine-grid index of the pixel holding the centre
-        pc = crpix + cdinv @ (prm[:2] - ref)
-        jc = jnp.round((jax.lax.stop_gradient(pc[0]) - x0) * s).astype(int)
-        ic = jnp.round((jax.lax.stop_gradient(pc[1]) - y0) * s).astype(int)
-        cols = jc - nr // 2 + jnp.arange(nr)
-        rows = ic - nr // 2 + jnp.arange(nr)
-        Xw = (x0 + cols * step)[None, :] + jnp.zeros((nr, 1))
-        Yw = (y0 + rows * step)[:, None] + jnp.zeros((1, nr))
-        coarse = profile_pixels(law_cls, prm, Xw, Yw, step, order, geom)
-        Xs = Xw[:, :, None, None] + sub[None, None, None, :] * step
-        Ys = Yw[:, :, None, None] + sub[None, None, :, None] * step
-        fine = profile_pixels(law_cls, prm, Xs, Ys, step / fr, order, geom).sum(axis=(2, 3))
-        big = hf + wf + nr + 10  # negative indices -> out of range, then dropped
-        rr = jnp.where(rows < 0, big, rows)[:, None]
-        cc = jnp.where(cols < 0, big, cols)[None, :]
-        img = img.at[rr, cc].add(fine - coarse, mode="drop")
-        return img, None
+        return acc + component_image(law_cls, prm, grid, geom, settings), None
 
     out, _ = jax.lax.scan(one, jnp.zeros((hf, wf)), params)
     return out
+
+
+def profile_group_jacobian(law_cls, params, grid, geom, settings):
+    """Derivative images of K same-type components w.r.t. their own parameters.
+
+    Each component depends only on its own P parameters, so the Jacobian is
+    block-sparse: K * P forward-mode passes over one component each, instead of
+    (K * P) passes over all K components.
+
+    Returns
+    -------
+    array (K, P, Hf, Wf)
+    """
+
+    def one(prm):
+        jac = jax.jacfwd(lambda p: component_image(law_cls, p, grid, geom, settings))(prm)
+        return jnp.moveaxis(jac, -1, 0)
+
+    return jax.lax.map(one, params)

@@ -25,10 +25,17 @@ from scipy.fft import next_fast_len
 from .._layout import Layout, build_layout
 from ..models import EllipticalProfile, PointLike, SkyModel
 from ._convolve import bin_image, convolve_with_points, deposit_points
-from ._integrate import render_profile_group
+from ._integrate import profile_group_jacobian, render_profile_group
 from .settings import RenderSettings
 
-__all__ = ["ImageSpec", "image_spec", "image_inputs", "make_renderer", "render"]
+__all__ = [
+    "ImageSpec",
+    "image_spec",
+    "image_inputs",
+    "make_renderer",
+    "make_model_jacobian",
+    "render",
+]
 
 
 @dataclass(frozen=True)
@@ -59,55 +66,211 @@ def image_inputs(image) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class _Grid:
+    """Static render-grid geometry derived from an ImageSpec."""
+
+    h: int
+    w: int
+    s: int  # oversampling
+    has_psf: bool
+    mh: int  # margin rows/cols (fine pixels) on each side
+    mw: int
+    hf: int  # fine grid shape
+    wf: int
+    x0: float  # image-pixel coordinates of the first fine-pixel centre
+    y0: float
+    fft_shape: tuple[int, int]
+
+    @classmethod
+    def of(cls, spec: ImageSpec) -> _Grid:
+        h, w = spec.shape
+        s = spec.oversampling
+        if spec.psf_shape is not None:
+            ph, pw = spec.psf_shape
+            mh, mw = ph // 2, pw // 2
+        else:
+            ph = pw = 1
+            mh = mw = 0
+        hf, wf = h * s + 2 * mh, w * s + 2 * mw
+        fft = (next_fast_len(hf + ph - 1, real=True), next_fast_len(wf + pw - 1, real=True))
+        return cls(
+            h,
+            w,
+            s,
+            spec.psf_shape is not None,
+            mh,
+            mw,
+            hf,
+            wf,
+            -0.5 + 0.5 / s - mw / s,
+            -0.5 + 0.5 / s - mh / s,
+            fft,
+        )
+
+    @property
+    def fine(self):
+        return (self.x0, self.y0, self.s, (self.hf, self.wf))
+
+    def sky_offsets(self):
+        dx = jnp.arange(self.w)[None, :] - (self.w - 1) / 2.0 + jnp.zeros((self.h, 1))
+        dy = jnp.arange(self.h)[:, None] - (self.h - 1) / 2.0 + jnp.zeros((1, self.w))
+        return dx, dy
+
+    def point_coords(self, prm, inputs):
+        """(K, 3) [col, row, flux] of point sources on the fine grid."""
+        cdinv = jnp.linalg.inv(inputs["cd"])
+        pc = inputs["crpix"][None, :] + (prm[:, :2] - inputs["ref"][None, :]) @ cdinv.T
+        col = (pc[:, 0] - self.x0) * self.s
+        row = (pc[:, 1] - self.y0) * self.s
+        return jnp.stack([col, row, prm[:, 2]], axis=1)
+
+    def finish(self, conv, pts, psf):
+        """Convolve (with points), crop and bin: fine grid -> (H, W)."""
+        if self.has_psf:
+            conv = convolve_with_points(conv, psf, pts, self.fft_shape)
+            conv = conv[self.mh : self.mh + self.h * self.s, self.mw : self.mw + self.w * self.s]
+        elif pts is not None:
+            conv = deposit_points(conv, pts)
+        return bin_image(conv, self.s)
+
+
+def _geom(inputs):
+    return (inputs["cd"], inputs["crpix"], inputs["ref"])
+
+
 def make_renderer(layout: Layout, spec: ImageSpec, settings: RenderSettings):
     """Build ``render(p, inputs) -> (H, W)`` for a scene structure and an image structure.
 
     ``p`` is the full parameter vector (see :mod:`scenefit._layout`); ``inputs`` is
     :func:`image_inputs`. The function is pure and traceable (jit/grad/vmap).
     """
-    h, w = spec.shape
-    has_psf = spec.psf_shape is not None
-    s = spec.oversampling
-    if has_psf:
-        ph, pw = spec.psf_shape
-        mh, mw = ph // 2, pw // 2
-    else:
-        ph = pw = 1
-        mh = mw = 0
-    hf, wf = h * s + 2 * mh, w * s + 2 * mw
-    x0 = -0.5 + 0.5 / s - mw / s
-    y0 = -0.5 + 0.5 / s - mh / s
-    fft_shape = (next_fast_len(hf + ph - 1, real=True), next_fast_len(wf + pw - 1, real=True))
-    dxs = jnp.arange(w)[None, :] - (w - 1) / 2.0 + jnp.zeros((h, 1))
-    dys = jnp.arange(h)[:, None] - (h - 1) / 2.0 + jnp.zeros((1, w))
+    g = _Grid.of(spec)
 
     def render(p, inputs):
-        geom = (inputs["cd"], inputs["crpix"], inputs["ref"])
-        cdinv = jnp.linalg.inv(inputs["cd"])
-        conv = jnp.zeros((hf, wf))
+        conv = jnp.zeros((g.hf, g.wf))
         points = []
-        sky = jnp.zeros((h, w))
+        sky = jnp.zeros((g.h, g.w))
         for typ, prm in layout.group_params(p):
             if issubclass(typ, EllipticalProfile):
-                conv = conv + render_profile_group(typ, prm, (x0, y0, s, (hf, wf)), geom, settings)
+                conv = conv + render_profile_group(typ, prm, g.fine, _geom(inputs), settings)
             elif issubclass(typ, PointLike):
-                pc = inputs["crpix"][None, :] + (prm[:, :2] - inputs["ref"][None, :]) @ cdinv.T
-                col = (pc[:, 0] - x0) * s
-                row = (pc[:, 1] - y0) * s
-                points.append(jnp.stack([col, row, prm[:, 2]], axis=1))
+                points.append(g.point_coords(prm, inputs))
             elif issubclass(typ, SkyModel):
-                sky = sky + typ.evaluate(prm, dxs, dys)
+                sky = sky + typ.evaluate(prm, *g.sky_offsets())
             else:  # pragma: no cover - guarded by the model registry
                 raise TypeError(f"cannot render component type {typ.__name__}")
         pts = jnp.concatenate(points) if points else None
-        if has_psf:
-            conv = convolve_with_points(conv, inputs["psf"], pts, fft_shape)
-            conv = conv[mh : mh + h * s, mw : mw + w * s]
-        elif pts is not None:
-            conv = deposit_points(conv, pts)
-        return bin_image(conv, s) + sky
+        return g.finish(conv, pts, inputs["psf"]) + sky
 
     return render
+
+
+def make_model_jacobian(layout: Layout, spec: ImageSpec, settings: RenderSettings):
+    """Build ``jac(p, inputs) -> (F, H, W)``: d model / d x for the free parameters x.
+
+    Block-sparse: each component is differentiated only with respect to its own
+    parameters, the derivative images of profiles and point sources go through the
+    same (linear) PSF convolution as the model, and ties are summed into their
+    leader's column. Equal to ``jax.jacfwd`` of the renderer composed with
+    ``layout.expand``, at a fraction of the cost when there are many components.
+    """
+    g = _Grid.of(spec)
+    free_pos = {i: j for j, i in enumerate(layout.free_index)}
+    n_free = layout.n_free
+
+    def column_of(i):
+        return free_pos.get(layout.leader[i], -1)
+
+    def jac(p, inputs):
+        conv_imgs, conv_cols = [], []
+        spectra, spec_cols = [], []
+        direct, direct_cols = [], []
+        for (typ, rows), (_, prm) in zip(layout.groups, layout.group_params(p), strict=True):
+            cols = np.array([[column_of(i) for i in r] for r in rows]).ravel()
+            keep = np.flatnonzero(cols >= 0)
+            if keep.size == 0:
+                continue
+            k, npar = prm.shape
+            if issubclass(typ, EllipticalProfile):
+                d = profile_group_jacobian(typ, prm, g.fine, _geom(inputs), settings)
+                conv_imgs.append(d.reshape(k * npar, g.hf, g.wf)[keep])
+                conv_cols.append(cols[keep])
+            elif issubclass(typ, PointLike):
+                d = jax.lax.map(lambda q: _point_derivative(g, q, inputs), prm)
+                if g.has_psf:
+                    spectra.append(d.reshape((k * npar,) + d.shape[2:])[keep])
+                    spec_cols.append(cols[keep])
+                else:
+                    conv_imgs.append(d.reshape(k * npar, g.hf, g.wf)[keep])
+                    conv_cols.append(cols[keep])
+            elif issubclass(typ, SkyModel):
+                dx, dy = g.sky_offsets()
+                d = jax.lax.map(
+                    lambda q, t=typ: jnp.moveaxis(
+                        jax.jacfwd(lambda v: t.evaluate(v[None], dx, dy))(q), -1, 0
+                    ),
+                    prm,
+                )
+                direct.append(d.reshape(k * npar, g.h, g.w)[keep])
+                direct_cols.append(cols[keep])
+        blocks, block_cols = [], []
+        if conv_imgs or spectra:
+            blocks.append(_finish_batch(g, conv_imgs, spectra, inputs["psf"]))
+            block_cols += conv_cols + spec_cols
+        if direct:
+            blocks += direct
+            block_cols += direct_cols
+        d_all = jnp.concatenate(blocks)
+        ids = np.concatenate(block_cols)
+        return jax.ops.segment_sum(d_all, jnp.asarray(ids), num_segments=n_free)
+
+    return jac
+
+
+def _point_derivative(g: _Grid, prm, inputs):
+    """d/d(x, y, flux) of one point source before convolution.
+
+    With a PSF: its Fourier spectrum (3, Ny, Nx // 2 + 1); without: the bilinear
+    deposit on the fine grid (3, Hf, Wf).
+    """
+    ny, nx = g.fft_shape
+
+    def spectrum(q):
+        c = g.point_coords(q[None], inputs)[0]
+        ky = np.fft.fftfreq(ny) * ny
+        kx = np.fft.rfftfreq(nx) * nx
+        ey = jnp.exp(-2j * jnp.pi * c[1] * ky / ny)
+        ex = jnp.exp(-2j * jnp.pi * c[0] * kx / nx)
+        return c[2] * ey[:, None] * ex[None, :]
+
+    def deposit(q):
+        return deposit_points(jnp.zeros((g.hf, g.wf)), g.point_coords(q[None], inputs))
+
+    if g.has_psf:
+        re = jax.jacfwd(lambda q: jnp.real(spectrum(q)))(prm)
+        im = jax.jacfwd(lambda q: jnp.imag(spectrum(q)))(prm)
+        return jnp.moveaxis(re + 1j * im, -1, 0)
+    return jnp.moveaxis(jax.jacfwd(deposit)(prm), -1, 0)
+
+
+def _finish_batch(g: _Grid, imgs, spectra, psf):
+    """Convolve, crop and bin a stack of fine-grid images and point spectra."""
+    ny, nx = g.fft_shape
+    parts = [jnp.fft.rfft2(jnp.concatenate(imgs), s=(ny, nx))] if imgs else []
+    parts += spectra
+    spec = jnp.concatenate(parts)
+    if g.has_psf:
+        out = jnp.fft.irfft2(spec * jnp.fft.rfft2(psf, s=(ny, nx))[None], s=(ny, nx))
+        ph, pw = psf.shape
+        r0, c0 = ph // 2 + g.mh, pw // 2 + g.mw
+        out = out[:, r0 : r0 + g.h * g.s, c0 : c0 + g.w * g.s]
+    else:
+        out = jnp.concatenate(imgs)
+    n = out.shape[0]
+    if g.s > 1:
+        out = out.reshape(n, g.h, g.s, g.w, g.s).sum(axis=(2, 4))
+    return out
 
 
 @lru_cache(maxsize=64)
