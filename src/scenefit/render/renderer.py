@@ -15,7 +15,7 @@ Pipeline for one image (all inside one jitted function):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import jax
 import jax.numpy as jnp
@@ -205,13 +205,7 @@ def make_model_jacobian(layout: Layout, spec: ImageSpec, settings: RenderSetting
                     conv_imgs.append(d.reshape(k * npar, g.hf, g.wf)[keep])
                     conv_cols.append(cols[keep])
             elif issubclass(typ, SkyModel):
-                dx, dy = g.sky_offsets()
-                d = jax.lax.map(
-                    lambda q, t=typ: jnp.moveaxis(
-                        jax.jacfwd(lambda v: t.evaluate(v[None], dx, dy))(q), -1, 0
-                    ),
-                    prm,
-                )
+                d = jax.lax.map(partial(_sky_derivative, typ, g.sky_offsets()), prm)
                 direct.append(d.reshape(k * npar, g.h, g.w)[keep])
                 direct_cols.append(cols[keep])
         blocks, block_cols = [], []
@@ -226,6 +220,12 @@ def make_model_jacobian(layout: Layout, spec: ImageSpec, settings: RenderSetting
         return jax.ops.segment_sum(d_all, jnp.asarray(ids), num_segments=n_free)
 
     return jac
+
+
+def _sky_derivative(typ, offsets, prm):
+    """d/d(params) of one sky component, (P, H, W)."""
+    dx, dy = offsets
+    return jnp.moveaxis(jax.jacfwd(lambda v: typ.evaluate(v[None], dx, dy))(prm), -1, 0)
 
 
 def _point_derivative(g: _Grid, prm, inputs):
