@@ -1,0 +1,93 @@
+"""The one table from model-type names to component classes.
+
+Strings meet types here and nowhere else: configuration files, scene files and the
+command line name a component type (``"sersic"``), and :func:`model_class` turns the
+name into the class (:class:`~scenefit.models.Sersic`). Names are the classes'
+``TYPE_NAME`` and are matched case-insensitively.
+"""
+
+from __future__ import annotations
+
+from ..models import MODEL_TYPES
+
+__all__ = ["MODEL_REGISTRY", "model_class", "describe_models"]
+
+#: ``{type name: component class}`` for every concrete component type, in the order of
+#: :data:`scenefit.models.MODEL_TYPES`.
+MODEL_REGISTRY: dict[str, type] = {cls.TYPE_NAME: cls for cls in MODEL_TYPES}
+
+
+def model_class(name: str) -> type:
+    """The component class registered under ``name`` (case-insensitive).
+
+    Parameters
+    ----------
+    name : str
+        A type name such as ``"sersic"`` or ``"flat_sky"``.
+
+    Returns
+    -------
+    type
+        A concrete :class:`~scenefit.models.Component` subclass.
+
+    Raises
+    ------
+    TypeError
+        If ``name`` is not a string.
+    ValueError
+        If no type has that name; the message lists the valid names.
+
+    Examples
+    --------
+    >>> model_class("Sersic").__name__
+    'Sersic'
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"a model type name must be a string, got {name!r}")
+    cls = MODEL_REGISTRY.get(name.strip().lower())
+    if cls is None:
+        raise ValueError(
+            f"unknown model type {name!r}; valid types are {', '.join(MODEL_REGISTRY)}"
+        )
+    return cls
+
+
+def describe_models() -> list[dict]:
+    """Plain-data description of every model type (for ``scenefit models``).
+
+    Returns
+    -------
+    list of dict
+        One dict per type, in registry order, with keys ``name`` (type name),
+        ``class`` (class name), ``doc`` (first line of the class docstring) and
+        ``params``: a list of ``{"name", "unit", "lo", "hi", "doc"}`` dicts giving each
+        parameter's unit and default bounds (``None`` for no bound). Only strings,
+        floats and None appear, so the result can be dumped to JSON as it is.
+
+    Examples
+    --------
+    >>> d = describe_models()[0]
+    >>> d["name"], [p["name"] for p in d["params"]][:3]
+    ('sersic', ['x', 'y', 'flux'])
+    """
+    out = []
+    for name, cls in MODEL_REGISTRY.items():
+        doc = (cls.__doc__ or "").strip().splitlines()
+        out.append(
+            {
+                "name": name,
+                "class": cls.__name__,
+                "doc": doc[0].strip() if doc else "",
+                "params": [
+                    {
+                        "name": s.name,
+                        "unit": s.unit,
+                        "lo": None if s.lo is None else float(s.lo),
+                        "hi": None if s.hi is None else float(s.hi),
+                        "doc": s.doc,
+                    }
+                    for s in cls.PARAMS
+                ],
+            }
+        )
+    return out
