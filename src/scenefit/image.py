@@ -209,11 +209,6 @@ class Image:
             self.crpix[1] + inv[1, 0] * a + inv[1, 1] * b,
         )
 
-    def pa_offset_deg(self) -> float:
-        """Angle (deg) from image +y to north, counter-clockwise; 0 for north up."""
-        # direction of +y on the sky: cd[:, 1] = (dxi, deta); PA of it east of north
-        return float(np.degrees(np.arctan2(self.cd[0, 1], self.cd[1, 1])))
-
     # ------------------------------------------------------------------ copies
     def replace(self, **changes) -> Image:
         """A copy with some constructor arguments replaced (e.g. ``data=...``)."""
