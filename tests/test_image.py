@@ -89,7 +89,8 @@ def test_fits_wcs_tangent_plane_matches_astropy(tmp_path, rot, flip):
     model = render(Scene([PointSource(x=1.1, y=0.7, flux=1.0)]), img)
     yy, xx = np.mgrid[0:30, 0:40]
     centroid = ((model * xx).sum() / model.sum(), (model * yy).sum() / model.sum())
-    assert centroid == pytest.approx(tuple(float(v) for v in img.sky_to_pixel(1.1, 0.7)), abs=1e-6)
+    # 1e-5 px: the sinc-shifted PSF loses a little light past the 13 x 13 PSF array
+    assert centroid == pytest.approx(tuple(float(v) for v in img.sky_to_pixel(1.1, 0.7)), abs=1e-5)
 
 
 def test_fits_without_wcs_uses_pixel_scale(tmp_path):
