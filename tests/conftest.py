@@ -1,0 +1,38 @@
+"""Shared helpers for the core tests: small PSFs, blank images, image moments.
+
+Everything here is deterministic; tests that need noise build their own seeded
+``numpy.random.default_rng``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import scenefit as sf
+
+
+def gaussian_psf(size, sigma, oversampling=1, center=None):
+    """Sampled circular Gaussian PSF, normalised to unit sum.
+
+    ``size`` is the array side (int) or ``(rows, cols)``; ``sigma`` is in *image* pixels
+    (multiplied by ``oversampling`` for the array). ``center`` is (row, col) in array
+    pixels, default the scenefit PSF centre ``(ny // 2, nx // 2)``.
+    """
+    ny, nx = (size, size) if np.isscalar(size) else size
+    cy, cx = (ny // 2, nx // 2) if center is None else center
+    s = sigma * oversampling
+    yy, xx = np.mgrid[:ny, :nx]
+    p = np.exp(-0.5 * ((xx - cx) ** 2 + (yy - cy) ** 2) / s**2)
+    return p / p.sum()
+
+
+def blank(shape=(48, 48), **kwargs):
+    """An all-zero Image (rendering only looks at its geometry and PSF)."""
+    return sf.Image(np.zeros(shape), **kwargs)
+
+
+def centroid(img):
+    """First moments (x, y) of an image, 0-based pixel coordinates (x = column)."""
+    yy, xx = np.mgrid[: img.shape[0], : img.shape[1]]
+    tot = img.sum()
+    return float((xx * img).sum() / tot), float((yy * img).sum() / tot)
