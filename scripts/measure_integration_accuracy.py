@@ -20,8 +20,9 @@ from scipy.special import gamma, gammaincinv
 import scenefit as sf
 
 
-def sersic_reference(shape, r_e, n, q, pa_deg, flux, sub=64, core_sub=512, core=5):
-    """Brute-force pixel integrals (numpy), image centred, cd = [[-1,0],[0,1]]."""
+def sersic_reference(shape, r_e, n, q, pa_deg, flux, off=(0.0, 0.0), sub=64, core_sub=2048, core=3):
+    """Brute-force pixel integrals (numpy), cd = [[-1,0],[0,1]], centre ``off`` pixels
+    from the image centre."""
     h, w = shape
     b = gammaincinv(2 * n, 0.5)
     ie = flux / (2 * np.pi * q * n * r_e**2 * np.exp(b) * b ** (-2 * n) * gamma(2 * n))
@@ -31,7 +32,7 @@ def sersic_reference(shape, r_e, n, q, pa_deg, flux, sub=64, core_sub=512, core=
         o = (np.arange(s) + 0.5) / s - 0.5
         X = xc[..., None, None] + o[None, None, :]
         Y = yc[..., None, None] + o[None, :, None]
-        xi, eta = -(X - (w - 1) / 2), Y - (h - 1) / 2
+        xi, eta = -(X - (w - 1) / 2 - off[0]), Y - (h - 1) / 2 - off[1]
         a = xi * np.sin(t) + eta * np.cos(t)
         bb = xi * np.cos(t) - eta * np.sin(t)
         r = np.sqrt(a * a + (bb / q) ** 2)
@@ -60,25 +61,32 @@ def main(argv=None):
         settings["gl2"] = sf.RenderSettings(quad_order=2, refine_size=5, refine_factor=4)
     shape = (41, 41)
     img = sf.Image(np.zeros(shape), pixel_scale=1.0)
-    for n in (0.5, 1.0, 2.0, 4.0, 6.0):
-        for r_e in (1.0, 2.0, 5.0):
-            ref = sersic_reference(shape, r_e, n, 0.7, 30.0, 1.0)
-            for name, st in settings.items():
-                sc = sf.Scene([sf.Sersic(x=0, y=0, flux=1.0, r_e=r_e, n=n, q=0.7, pa=30.0)])
-                m = sf.render(sc, img, st)
-                err = m - ref
-                print(
-                    json.dumps(
-                        {
-                            "settings": name,
-                            "n": n,
-                            "r_e_px": r_e,
-                            "max_pixel_err_over_peak": float(np.abs(err).max() / ref.max()),
-                            "total_abs_err_over_flux": float(np.abs(err).sum() / ref.sum()),
-                        }
-                    ),
-                    flush=True,
-                )
+    cases = [
+        (n, r_e, (0.0, 0.0), 0.7) for n in (0.5, 1.0, 2.0, 4.0, 6.0) for r_e in (1.0, 2.0, 5.0)
+    ]
+    cases += [(n, r_e, (0.37, -0.21), 0.6) for n in (4.0, 6.0, 8.0) for r_e in (0.5, 2.0, 5.0)]
+    for n, r_e, off, q in cases:
+        ref = sersic_reference(shape, r_e, n, q, 30.0, 1.0, off)
+        for name, st in settings.items():
+            # x = -offset (east is -x on this image), y = +offset
+            comp = sf.Sersic(x=-off[0], y=off[1], flux=1.0, r_e=r_e, n=n, q=q, pa=30.0)
+            sc = sf.Scene([comp])
+            m = sf.render(sc, img, st)
+            err = m - ref
+            print(
+                json.dumps(
+                    {
+                        "settings": name,
+                        "q": q,
+                        "offset_px": off,
+                        "n": n,
+                        "r_e_px": r_e,
+                        "max_pixel_err_over_peak": float(np.abs(err).max() / ref.max()),
+                        "total_abs_err_over_flux": float(np.abs(err).sum() / ref.sum()),
+                    }
+                ),
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

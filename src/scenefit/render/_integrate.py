@@ -76,27 +76,45 @@ def component_image(law_cls, prm, grid, geom, settings):
     X = x0 + jnp.arange(wf)[None, :] * step + jnp.zeros((hf, 1))
     Y = y0 + jnp.arange(hf)[:, None] * step + jnp.zeros((1, wf))
     order = settings.quad_order
-    nr, fr = settings.refine_size, settings.refine_factor
     img = profile_pixels(law_cls, prm, X, Y, step, order, geom)
-    if nr == 0:
+    if settings.refine_size == 0:
         return img
     cd, crpix, ref = geom
-    # fine-grid index of the pixel holding the centre
     pc = crpix + jnp.linalg.inv(cd) @ (jax.lax.stop_gradient(prm[:2]) - ref)
-    jc = jnp.round((pc[0] - x0) * s).astype(int)
-    ic = jnp.round((pc[1] - y0) * s).astype(int)
-    cols = jc - nr // 2 + jnp.arange(nr)
-    rows = ic - nr // 2 + jnp.arange(nr)
-    Xw = (x0 + cols * step)[None, :] + jnp.zeros((nr, 1))
-    Yw = (y0 + rows * step)[:, None] + jnp.zeros((1, nr))
-    coarse = profile_pixels(law_cls, prm, Xw, Yw, step, order, geom)
-    sub = (np.arange(fr) + 0.5) / fr - 0.5  # sub-pixel centre offsets, in pixels
-    Xs = Xw[:, :, None, None] + sub[None, None, None, :] * step
-    Ys = Yw[:, :, None, None] + sub[None, None, :, None] * step
-    fine = profile_pixels(law_cls, prm, Xs, Ys, step / fr, order, geom).sum(axis=(2, 3))
-    big = hf + wf + nr + 10  # negative indices -> out of range, then dropped
-    rr = jnp.where(rows < 0, big, rows)[:, None]
-    cc = jnp.where(cols < 0, big, cols)[None, :]
+    fr = settings.refine_factor
+    big = hf + wf + 10  # negative indices -> out of range, then dropped
+    for level in range(settings.refine_levels):
+        nw = settings.refine_size if level == 0 else 3
+        img = _refine_level(law_cls, prm, img, pc, grid, geom, order, level, nw, fr, big)
+    return img
+
+
+def _refine_level(law_cls, prm, img, pc, grid, geom, order, level, nw, fr, big):
+    """Replace the coarse integral of ``nw`` x ``nw`` level-``level`` cells around the
+    centre by their integral over ``fr`` x ``fr`` sub-cells.
+
+    Level-l cells have size (pixel size) / fr**l and tile the pixels exactly, so the
+    corrections telescope: a level-l cell's coarse value is the sum that level l-1
+    already used for it. Each correction goes to the pixel that holds its cell.
+    """
+    x0, y0, s, _ = grid
+    step = 1.0 / s
+    nsub = fr**level  # cells per pixel along an axis at this level
+    cell = step / nsub
+    ex, ey = x0 - 0.5 * step, y0 - 0.5 * step  # edge of the first grid pixel
+    mx = jnp.floor((pc[0] - ex) / cell).astype(int) - nw // 2 + jnp.arange(nw)
+    my = jnp.floor((pc[1] - ey) / cell).astype(int) - nw // 2 + jnp.arange(nw)
+    Xc = (ex + (mx + 0.5) * cell)[None, :] + jnp.zeros((nw, 1))
+    Yc = (ey + (my + 0.5) * cell)[:, None] + jnp.zeros((1, nw))
+    coarse = profile_pixels(law_cls, prm, Xc, Yc, cell, order, geom)
+    sub = (np.arange(fr) + 0.5) / fr - 0.5
+    Xs = Xc[:, :, None, None] + sub[None, None, None, :] * cell
+    Ys = Yc[:, :, None, None] + sub[None, None, :, None] * cell
+    fine = profile_pixels(law_cls, prm, Xs, Ys, cell / fr, order, geom).sum(axis=(2, 3))
+    cols = jnp.floor_divide(mx, nsub)
+    rows = jnp.floor_divide(my, nsub)
+    rr = jnp.where(rows < 0, big, rows)[:, None] + jnp.zeros((1, nw), int)
+    cc = jnp.where(cols < 0, big, cols)[None, :] + jnp.zeros((nw, 1), int)
     return img.at[rr, cc].add(fine - coarse, mode="drop")
 
 
