@@ -161,12 +161,6 @@ def test_bad_cd_matrix(cd):
         sf.Image(ZEROS, cd=cd)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG (reported): a non-numeric cd reaches np.array(cd, dtype=float) "
-    "unguarded; numpy's message does not name the argument",
-)
 @pytest.mark.parametrize("cd", ["north-up", [[1.0, 0.0], [0.0]]], ids=["string", "ragged"])
 def test_non_numeric_cd_names_the_argument(cd):
     with pytest.raises(ValueError, match="cd"):
@@ -210,20 +204,11 @@ def test_non_numeric_parameter():
         gal(r_e="big")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="BUG (reported): Param accepts an infinite value (it fails later)"
-)
 def test_infinite_parameter_value():
     with pytest.raises(ValueError, match="Param.value"):
         Param(np.inf)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG (reported): lo=-inf is taken as a finite lower bound at 0 (the transforms "
-    "replace non-finite bounds by 0), so a negative parameter is pushed to 0",
-)
 def test_infinite_bound_means_no_bound():
     rng = np.random.default_rng(0)
     img = sf.Image(rng.normal(-1.0, 0.1, SHAPE), sigma=0.1)
@@ -278,12 +263,6 @@ def test_tie_chains_are_rejected():
         sf.Scene(comps, ties={"a.sky": "b.sky", "b.sky": "c.sky"})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG (reported): Scene._check_ties tests for chains before self-ties, so a "
-    "self-tie gets the nonsensical 'a.sky is itself tied to a.sky; tie a.sky to a.sky'",
-)
 def test_self_tie_message():
     with pytest.raises(ValueError, match="cannot be tied to itself"):
         sf.Scene([sf.FlatSky(name="a", sky=1.0)], ties={"a.sky": "a.sky"})
@@ -306,12 +285,6 @@ def test_scene_needs_components():
         sf.Scene([gal(), 1])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason="BUG (reported): fit()/render() do not check their argument types; a bare "
-    "component or a numpy array fails deep inside with an AttributeError",
-)
 @pytest.mark.parametrize("call", ["fit-component", "fit-array", "render-array"])
 def test_wrong_argument_types(call):
     scene, img = sf.Scene([sf.FlatSky(sky=1.0)]), sf.Image(ZEROS)

@@ -28,8 +28,9 @@ from scenefit.render import (
 def _scene():
     sc = Scene(
         [
-            Sersic(name="b", x=0.3, y=-0.2, flux=100, r_e=1.0, n=Param(3.0, fixed=True), q=0.8,
-                   pa=30),
+            Sersic(
+                name="b", x=0.3, y=-0.2, flux=100, r_e=1.0, n=Param(3.0, fixed=True), q=0.8, pa=30
+            ),
             Exponential(name="d", x=0.3, y=-0.2, flux=300, h=2, q=0.5, pa=35),
             Gaussian(x=2, y=1, flux=50, sigma=0.7, q=0.6, pa=1),
             PointSource(x=-2.1, y=1.33, flux=30),

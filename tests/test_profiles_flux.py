@@ -121,21 +121,14 @@ def test_sersic_bn_is_the_half_light_constant(n):
 # default RenderSettings: n=4: +1.2e-4 (r_e=2, centred), +1.6e-4 (r_e=5, off-centre);
 # n=3 on 0.8"/px rotated pixels: +2.2e-4; n=6: -3.7e-3. The errors vanish (< 2e-5) with
 # refine_factor=32, so the analytic references are right and the renderer is at fault.
-CUSP_BUG = pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG (reported): Sersic cusp under-integrated by the default core refinement; "
-    "total flux off by > 1e-4 (documented accuracy of RenderSettings)",
-)
-
 SERSIC_CASES = [
     # n, r_e (arcsec = px), x, y, q, pa
     (0.5, 3.0, 0.0, 0.0, 1.0, 0.0),
     (1.0, 2.0, 0.3, -0.2, 0.6, 30.0),
     (1.0, 6.0, 0.0, 0.0, 1.0, 0.0),
     (2.5, 4.0, -1.3, 2.1, 0.45, 110.0),
-    pytest.param(4.0, 2.0, 0.0, 0.0, 1.0, 0.0, marks=CUSP_BUG),
-    pytest.param(4.0, 5.0, 0.3, -0.2, 0.7, 60.0, marks=CUSP_BUG),
+    pytest.param(4.0, 2.0, 0.0, 0.0, 1.0, 0.0),
+    pytest.param(4.0, 5.0, 0.3, -0.2, 0.7, 60.0),
 ]
 
 
@@ -148,7 +141,6 @@ def test_sersic_total_flux(n, r_e, x, y, q, pa):
     assert model.sum() == pytest.approx(expected, rel=1e-4)
 
 
-@CUSP_BUG
 def test_sersic_total_flux_high_n():
     """Beyond the documented n <= 4 range a 1e-3 total is still expected (n = 6)."""
     n, r_e, x, y, q, pa = 6.0, 3.0, 0.41, 0.17, 0.8, 15.0
@@ -175,11 +167,7 @@ GRID_CDFS = {
 
 @pytest.mark.parametrize(
     "kind, cd",
-    [
-        pytest.param(k, c, marks=CUSP_BUG if (k, c) == ("sersic", "rotated-flipped") else ())
-        for k in GRID_COMPONENTS
-        for c in CDS
-    ],
+    [pytest.param(k, c) for k in GRID_COMPONENTS for c in CDS],
 )
 def test_total_flux_any_pixel_grid(kind, cd):
     """Total flux = analytic integral over the footprint, whatever the CD matrix.
@@ -263,20 +251,11 @@ PIXEL_CASES = [
     for r_e in (2.0, 5.0)
     for (x, y, q, pa) in ((0.0, 0.0, 1.0, 0.0), (0.3, -0.2, 1.0, 0.0), (0.3, -0.2, 0.6, 30.0))
 ]
-_OFFCENTRE_CUSP = pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG (reported): the default core refinement under-integrates an off-centre, "
-    "elliptical n=4 cusp (error 2.6e-3 - 5.1e-3 of the peak pixel, documented 1e-3)",
-)
 
 
 @pytest.mark.parametrize(
     "n, r_e, x, y, q, pa",
-    [
-        pytest.param(*c, marks=_OFFCENTRE_CUSP) if c[0] == 4.0 and c[4] < 1.0 else c
-        for c in PIXEL_CASES
-    ],
+    [c for c in PIXEL_CASES],
 )
 def test_pixel_integration_against_brute_force(n, r_e, x, y, q, pa):
     """Every pixel near the centre within 1e-3 of the peak pixel (n <= 4, r_e >= 2 px)."""

@@ -110,7 +110,7 @@ class Image:
         gain: float = 1.0,
         wcs=None,
     ):
-        d = np.array(data, dtype=float, copy=True)
+        d = _as_float_array(data, "data")
         if d.ndim != 2 or d.size == 0:
             raise ValueError(f"image data must be a non-empty 2-D array, got shape {d.shape}")
         shape = d.shape
@@ -132,7 +132,10 @@ class Image:
             if not (np.isfinite(pixel_scale) and pixel_scale > 0):
                 raise ValueError(f"pixel_scale must be positive and finite, got {pixel_scale!r}")
             cd = [[-pixel_scale, 0.0], [0.0, pixel_scale]]
-        cdm = np.array(cd, dtype=float)
+        try:
+            cdm = np.array(cd, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"cd must be a 2x2 matrix of numbers, got {cd!r}") from None
         if cdm.shape != (2, 2) or not np.all(np.isfinite(cdm)) or abs(np.linalg.det(cdm)) == 0:
             raise ValueError(f"cd must be a finite, invertible 2x2 matrix, got {cd!r}")
         if crpix is None:
@@ -315,6 +318,15 @@ class Image:
         return cls(data, **kw)
 
 
+def _as_float_array(value, name: str) -> np.ndarray:
+    try:
+        return np.array(value, dtype=float, copy=True)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{name} must be an array of numbers, got {type(value).__name__}"
+        ) from None
+
+
 def _weights(shape, mask, sigma, variance, invvar) -> np.ndarray:
     given = [(n, v) for n, v in (("sigma", sigma), ("variance", variance), ("invvar", invvar))]
     given = [(n, v) for n, v in given if v is not None]
@@ -325,9 +337,10 @@ def _weights(shape, mask, sigma, variance, invvar) -> np.ndarray:
     if not given:
         return np.ones(shape)
     name, val = given[0]
-    arr = np.broadcast_to(np.asarray(val, dtype=float), shape) if np.ndim(val) == 0 else None
-    if arr is None:
-        arr = np.asarray(val, dtype=float)
+    arr = _as_float_array(val, name)
+    if arr.ndim == 0:
+        arr = np.broadcast_to(arr, shape)
+    else:
         if arr.shape != shape:
             raise ValueError(f"{name} shape {arr.shape} does not match data shape {shape}")
     good = ~mask

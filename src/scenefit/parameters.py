@@ -63,6 +63,12 @@ class Param:
                     raise TypeError(f"Param.{name} must be a number or None, got {v!r}") from None
                 if math.isnan(v):
                     raise ValueError(f"Param.{name} is NaN; give a finite number or None")
+                if name == "lo" and v == -math.inf or name == "hi" and v == math.inf:
+                    v = None  # an infinite bound is no bound
+                elif math.isinf(v):
+                    raise ValueError(
+                        f"Param.{name} = {v} is not allowed; give a finite number or None"
+                    )
                 object.__setattr__(self, name, v)
         object.__setattr__(self, "fixed", bool(self.fixed))
         if self.lo is not None and self.hi is not None and not self.lo < self.hi:
@@ -143,22 +149,22 @@ def from_unconstrained(u, kind, lo, hi):
 def to_unconstrained(x, kind, lo, hi):
     """Inverse of :func:`from_unconstrained` (numpy, for starting points).
 
-    Values exactly on a bound are nudged inside by a relative 1e-9 of the range
-    (or 1e-9 absolute) so that the transform stays finite.
+    Values on (or within 1e-4 of the range of) a bound are moved 1e-4 of the range
+    inside, so that the transform is not saturated and a fitter can leave the bound.
     """
     x = np.asarray(x, dtype=float)
     kind = np.asarray(kind)
     lo = np.where(np.isfinite(lo), lo, 0.0)
     hi = np.where(np.isfinite(hi), hi, 0.0)
     width = np.where(kind == BOTH, hi - lo, np.maximum(np.abs(x), 1.0))
-    eps = 1e-9 * width
+    eps = 1e-4 * width
     u = x.copy()
     m = kind == LOWER
     u[m] = np.log(np.maximum(x[m] - lo[m], eps[m]))
     m = kind == UPPER
     u[m] = -np.log(np.maximum(hi[m] - x[m], eps[m]))
     m = kind == BOTH
-    t = np.clip((x[m] - lo[m]) / (hi[m] - lo[m]), 1e-9, 1 - 1e-9)
+    t = np.clip((x[m] - lo[m]) / (hi[m] - lo[m]), 1e-4, 1 - 1e-4)
     u[m] = np.log(t) - np.log1p(-t)
     return u
 

@@ -44,7 +44,12 @@ class PixelPSF:
     __slots__ = ("_image", "_oversampling")
 
     def __init__(self, image, oversampling: int = 1):
-        arr = np.array(image, dtype=float, copy=True)
+        try:
+            arr = np.array(image, dtype=float, copy=True)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"PSF must be an array of numbers, got {type(image).__name__}"
+            ) from None
         if arr.ndim != 2 or arr.size == 0:
             raise ValueError(f"PSF must be a non-empty 2-D array, got shape {arr.shape}")
         if not np.all(np.isfinite(arr)):
@@ -52,7 +57,7 @@ class PixelPSF:
         total = arr.sum()
         if not total > 0:
             raise ValueError(f"PSF must have a positive sum, got {total!r}")
-        if int(oversampling) != oversampling or oversampling < 1:
+        if not isinstance(oversampling, int | np.integer) or oversampling < 1:
             raise ValueError(f"PSF oversampling must be a positive integer, got {oversampling!r}")
         arr /= total
         arr.setflags(write=False)

@@ -116,6 +116,8 @@ class Scene:
     def _check_ties(self):
         known = set(self.addresses())
         for f, lead in self._ties.items():
+            if f == lead:
+                raise ValueError(f"parameter {f} cannot be tied to itself")
             for a in (f, lead):
                 if a not in known:
                     raise ValueError(f"tie {f} -> {lead}: unknown parameter {a!r}")
@@ -124,8 +126,6 @@ class Scene:
                     f"tie {f} -> {lead}: {lead} is itself tied to {self._ties[lead]}; "
                     f"tie {f} to {self._ties[lead]} directly"
                 )
-            if f == lead:
-                raise ValueError(f"parameter {f} cannot be tied to itself")
 
     # ------------------------------------------------------------ values
     def values(self) -> np.ndarray:

@@ -20,11 +20,15 @@ from ..render import (
     make_model_jacobian,
     make_renderer,
 )
+from ..render.renderer import check_scene_and_image
 from .covariance import covariance_from_fisher
 from .lm import CONVERGED, LM_MESSAGES, lm_solve
 from .result import FitResult
 
 __all__ = ["fit"]
+
+#: largest change of a bounded parameter's unconstrained value per LM iteration
+_BOUNDED_STEP_CAP = 3.0
 
 
 def fit(
@@ -76,6 +80,7 @@ def fit(
     >>> abs(res.value("flat_sky.sky") - 1.0) < 3 * res.error("flat_sky.sky")
     True
     """
+    check_scene_and_image(scene, image)
     if likelihood not in LIKELIHOODS:
         raise ValueError(f"unknown likelihood {likelihood!r}; choose one of {LIKELIHOODS}")
     settings = settings or RenderSettings()
@@ -104,7 +109,7 @@ def fit(
     with np.errstate(divide="ignore", invalid="ignore"):
         jx = np.asarray(state.jac) / dxdu[None, :]
     jx = np.where(np.isfinite(jx), jx, 0.0)
-    cov, ill, cond = covariance_from_fisher(jx.T @ jx)
+    cov, ill, cond = covariance_from_fisher(jx.T @ jx, values=x)
     ill = ill or cond > 1e12
 
     p = np.asarray(layout.expand(x, vals.base))
@@ -156,7 +161,8 @@ def _compiled(layout: Layout, spec, settings, likelihood):
             J = residual_jacobian(likelihood, model_jac(p, inputs), model, data, invvar, gain)
             return r, obj, J * dxdu[None, :]
 
-        return lm_solve(fun, u0, max_iter, ftol, xtol, linearize=linearize)
+        cap = jnp.where(kinds == 0, jnp.inf, _BOUNDED_STEP_CAP)
+        return lm_solve(fun, u0, max_iter, ftol, xtol, linearize=linearize, step_cap=cap)
 
     return solve
 

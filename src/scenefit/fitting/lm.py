@@ -58,7 +58,9 @@ def residuals_and_jacobian(fun, u):
     return r, obj, jr
 
 
-def lm_solve(fun, u0, max_iter, ftol=1e-9, xtol=1e-10, gtol=1e-12, lam0=1e-3, linearize=None):
+def lm_solve(
+    fun, u0, max_iter, ftol=1e-9, xtol=1e-10, gtol=1e-12, lam0=1e-3, linearize=None, step_cap=None
+):
     """Minimise ``objective`` with residuals ``r`` from ``fun(u) -> (r, objective)``.
 
     Parameters
@@ -78,6 +80,12 @@ def lm_solve(fun, u0, max_iter, ftol=1e-9, xtol=1e-10, gtol=1e-12, lam0=1e-3, li
         ``u -> (r, objective, J)``; default: forward-mode over ``fun``
         (:func:`residuals_and_jacobian`). Pass a structured (e.g. block-sparse)
         Jacobian here.
+    step_cap : array (F,), optional
+        Largest change of each u per iteration (inf for none); a longer step is
+        shortened as a whole, keeping its direction. Bounded parameters use a cap of a
+        few units so that a parameter starting near a bound, where the transform is
+        nearly flat, does not jump across the whole range on a linearisation that
+        holds only locally.
 
     Returns
     -------
@@ -125,6 +133,9 @@ def lm_solve(fun, u0, max_iter, ftol=1e-9, xtol=1e-10, gtol=1e-12, lam0=1e-3, li
         D = jnp.maximum(d, 1e-12 * jnp.maximum(jnp.max(d), 1e-300))
         step = -jnp.linalg.solve(A + s.lam * jnp.diag(D), g)
         step = jnp.where(jnp.all(jnp.isfinite(step)), step, 0.0)
+        if step_cap is not None:
+            shrink = jnp.min(jnp.where(jnp.abs(step) > step_cap, step_cap / jnp.abs(step), 1.0))
+            step = step * shrink
         u_new = s.u + step
         r_new, f_new = fun(u_new)
         pred = -2.0 * step @ g - step @ (A @ step)

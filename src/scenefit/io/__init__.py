@@ -4,6 +4,7 @@ This is the only package that reads or writes files, turns model-type strings in
 classes, or imports matplotlib (lazily, inside :func:`plot_fit`).
 """
 
+from .config import FitConfig, load_config
 from .imgblock import write_imgblock
 from .names import MODEL_REGISTRY, describe_models, model_class
 from .outputs import write_outputs
@@ -24,4 +25,6 @@ __all__ = [
     "write_imgblock",
     "plot_fit",
     "write_outputs",
+    "load_config",
+    "FitConfig",
 ]

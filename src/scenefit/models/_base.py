@@ -46,7 +46,7 @@ SHAPE = (
 )
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
+@dataclasses.dataclass(frozen=True, repr=False, kw_only=True)
 class Component(abc.ABC):
     """Abstract base of every model component."""
 
@@ -90,7 +90,7 @@ class Component(abc.ABC):
         return f"{type(self).__name__}({label}{body})"
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
+@dataclasses.dataclass(frozen=True, repr=False, kw_only=True)
 class EllipticalProfile(Component):
     """A radial surface-brightness law on an elliptical geometry.
 
@@ -124,12 +124,12 @@ class EllipticalProfile(Component):
         return 0
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
+@dataclasses.dataclass(frozen=True, repr=False, kw_only=True)
 class PointLike(Component):
     """A point source drawn with the image's PSF."""
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
+@dataclasses.dataclass(frozen=True, repr=False, kw_only=True)
 class SkyModel(Component):
     """A background model, added to the image after PSF convolution."""
 

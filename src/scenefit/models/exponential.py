@@ -11,7 +11,7 @@ from ._base import FLUX, POSITION, SHAPE, EllipticalProfile, ParamSpec
 __all__ = ["Exponential"]
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
+@dataclasses.dataclass(frozen=True, repr=False, kw_only=True)
 class Exponential(EllipticalProfile):
     """Exponential profile (a Sersic with n = 1), parameterised by its scale length.
 

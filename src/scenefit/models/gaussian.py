@@ -11,7 +11,7 @@ from ._base import FLUX, POSITION, SHAPE, EllipticalProfile, ParamSpec
 __all__ = ["Gaussian"]
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
+@dataclasses.dataclass(frozen=True, repr=False, kw_only=True)
 class Gaussian(EllipticalProfile):
     """Elliptical Gaussian profile.
 

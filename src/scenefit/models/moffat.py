@@ -16,7 +16,7 @@ def moffat_alpha(fwhm, beta):
     return fwhm / (2.0 * jnp.sqrt(jnp.power(2.0, 1.0 / beta) - 1.0))
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
+@dataclasses.dataclass(frozen=True, repr=False, kw_only=True)
 class Moffat(EllipticalProfile):
     """Elliptical Moffat profile, parameterised by FWHM and beta (as in Imfit).
 

@@ -9,7 +9,7 @@ from ._base import FLUX, POSITION, PointLike
 __all__ = ["PointSource"]
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
+@dataclasses.dataclass(frozen=True, repr=False, kw_only=True)
 class PointSource(PointLike):
     """An unresolved source drawn with the image's PSF at a sub-pixel position.
 

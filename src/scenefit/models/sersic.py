@@ -78,7 +78,7 @@ def sersic_bn(n):
     return sersic_bn_series_smooth(n) + jnp.interp(jnp.log(n), logn, delta)
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
+@dataclasses.dataclass(frozen=True, repr=False, kw_only=True)
 class Sersic(EllipticalProfile):
     """Sersic (1968) profile.
 

@@ -11,7 +11,7 @@ from ._base import ParamSpec, SkyModel
 __all__ = ["FlatSky", "TiltedSky"]
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
+@dataclasses.dataclass(frozen=True, repr=False, kw_only=True)
 class FlatSky(SkyModel):
     """A constant background.
 
@@ -36,7 +36,7 @@ class FlatSky(SkyModel):
         return jnp.sum(params[:, 0]) * jnp.ones_like(dx)
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
+@dataclasses.dataclass(frozen=True, repr=False, kw_only=True)
 class TiltedSky(SkyModel):
     """A tilted-plane background, sky + dsky_dx * dx + dsky_dy * dy.
 

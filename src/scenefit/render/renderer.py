@@ -301,12 +301,23 @@ def render(scene, image, settings: RenderSettings | None = None) -> np.ndarray:
     >>> round(float(m.sum()), 4)
     10.0
     """
+    check_scene_and_image(scene, image)
     settings = settings or RenderSettings()
     layout, vals, _ = build_layout(scene)
-    _check_renderable(layout, image)
     fn = _compiled(layout, image_spec(image), settings)
     return np.asarray(fn(jnp.asarray(vals.base), image_inputs(image)))
 
 
-def _check_renderable(layout: Layout, image) -> None:
-    return None
+def check_scene_and_image(scene, image) -> None:
+    """Raise ``TypeError`` unless ``scene`` is a Scene and ``image`` an Image."""
+    from ..image import Image
+    from ..scene import Scene
+
+    if not isinstance(scene, Scene):
+        raise TypeError(
+            f"expected a Scene, got {type(scene).__name__} (wrap components in Scene([...]))"
+        )
+    if not isinstance(image, Image):
+        raise TypeError(
+            f"expected an Image, got {type(image).__name__} (build one with Image(data, ...))"
+        )
