@@ -76,7 +76,7 @@ def test_every_model_type_round_trips_bit_exactly(tmp_path):
 @pytest.mark.parametrize(
     "value",
     [0.1 + 0.2, 1e-300, -0.0, 0.0, None, 5e-324, 2.0**-1074, 1.7976931348623157e308, 1e16, 1e22]
-    + [1 / 3, -123456.789e-7, math.pi, math.inf, -math.inf, 12345678901234567890.0],
+    + [1 / 3, -123456.789e-7, math.pi, 12345678901234567890.0],
 )
 def test_float_values_round_trip_bit_exactly(tmp_path, value):
     scene = Scene(
@@ -87,6 +87,12 @@ def test_float_values_round_trip_bit_exactly(tmp_path, value):
         ]
     )
     _assert_identical(load_scene(save_scene(scene, tmp_path / "s.yaml")), scene)
+
+
+def test_infinite_values_are_rejected_and_infinite_bounds_mean_none():
+    with pytest.raises(ValueError, match="not allowed"):
+        Param(math.inf)
+    assert Param(1.0, lo=-math.inf, hi=math.inf) == Param(1.0)
 
 
 def test_bounds_round_trip_including_signed_zero_bounds(tmp_path):
