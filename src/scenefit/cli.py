@@ -167,6 +167,9 @@ def main(argv=None) -> int:
         return 0
     try:
         return args.func(args)
+    except BrokenPipeError:  # output piped into e.g. `head`: stop quietly
+        sys.stderr.close()
+        return 0
     except (ValueError, TypeError, OSError) as exc:  # FileNotFoundError is an OSError
         print(f"scenefit: error: {_message(exc)}", file=sys.stderr)
         return EXIT_USAGE
