@@ -42,13 +42,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from ..image import Image
 from ..likelihood import LIKELIHOODS
 from ..parameters import Param
 from ..render import RenderSettings
 from ..scene import Scene
+from ._yaml import read_yaml
 from .names import MODEL_REGISTRY, model_class
 from .scene_yaml import load_scene
 
@@ -160,28 +160,8 @@ def load_config(path) -> FitConfig:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"configuration file {str(path)!r} not found")
-    if path.is_dir():
-        raise ValueError(f"{path}: is a folder; give the configuration (.yaml) file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{path}: not a UTF-8 text file ({exc.reason})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{path}: not valid YAML{_yaml_problem(exc)}") from None
+    data = read_yaml(path)
     return config_from_dict(data, path)
-
-
-def _yaml_problem(exc) -> str:
-    """' at line L, column C: problem (context)' from a PyYAML error (1-based)."""
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None)
-    if mark is None or problem is None:
-        return f": {exc}"
-    context = getattr(exc, "context", None)
-    extra = f" ({context})" if context else ""
-    return f" at line {mark.line + 1}, column {mark.column + 1}: {problem}{extra}"
 
 
 def config_from_dict(data, path) -> FitConfig:

@@ -36,6 +36,7 @@ import yaml
 from ..models import Component
 from ..parameters import Param
 from ..scene import Scene
+from ._yaml import read_yaml
 from .names import MODEL_REGISTRY, model_class
 
 __all__ = ["FORMAT_VERSION", "scene_to_dict", "scene_from_dict", "save_scene", "load_scene"]
@@ -159,15 +160,7 @@ def load_scene(path) -> Scene:
         If the file is not valid YAML or does not describe a scene; the message names
         the file and the offending entry.
     """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{path}: not a UTF-8 text file ({exc.reason})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{path}: not valid YAML: {exc}") from None
+    data = read_yaml(path)
     return scene_from_dict(data, source=str(path))
 
 
