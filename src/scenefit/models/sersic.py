@@ -16,14 +16,23 @@ from jax.scipy.special import gammaln
 
 from ._base import FLUX, POSITION, SHAPE, EllipticalProfile, ParamSpec
 
-__all__ = ["Sersic", "sersic_bn", "sersic_bn_series"]
+__all__ = ["Sersic", "sersic_bn", "sersic_bn_series", "BN_RULES", "bn_of"]
+
+#: names of the b_n rules accepted by :meth:`Sersic.radial` / :meth:`Sersic.total`
+BN_RULES = ("exact", "series")
 
 
 def sersic_bn_series(n):
     """Asymptotic b_n: Ciotti & Bertin (1999) for n > 0.36, MacArthur et al. (2003) below.
 
-    This is the rule Imfit and GALFIT use; it is accurate to ~3e-4 relative at n = 0.5
-    and better than 1e-6 for n > 1.
+    This is the rule Imfit and GALFIT use (same coefficients and the same threshold,
+    ``n > 0.36``, as Imfit's ``Calculate_bn``); it is accurate to ~3e-4 relative at
+    n = 0.5 and better than 1e-6 for n > 1.
+
+    Examples
+    --------
+    >>> round(float(sersic_bn_series(4.0)), 6)
+    7.66925
     """
     n = jnp.asarray(n, dtype=float)
     cb = (
@@ -78,6 +87,22 @@ def sersic_bn(n):
     return sersic_bn_series_smooth(n) + jnp.interp(jnp.log(n), logn, delta)
 
 
+def bn_of(n, bn_rule: str = "exact"):
+    """b_n by the named rule: ``"exact"`` (:func:`sersic_bn`) or ``"series"``
+    (:func:`sersic_bn_series`, Imfit's and GALFIT's).
+
+    Examples
+    --------
+    >>> float(bn_of(1.0, "series")) == float(sersic_bn_series(1.0))
+    True
+    """
+    if bn_rule == "exact":
+        return sersic_bn(n)
+    if bn_rule == "series":
+        return sersic_bn_series(n)
+    raise ValueError(f"unknown b_n rule {bn_rule!r}; expected one of {BN_RULES}")
+
+
 @dataclasses.dataclass(frozen=True, repr=False, kw_only=True)
 class Sersic(EllipticalProfile):
     """Sersic (1968) profile.
@@ -100,6 +125,11 @@ class Sersic(EllipticalProfile):
     Notes
     -----
     Total flux F = 2 pi q n r_e^2 I_e e^b b^(-2n) Gamma(2n).
+
+    :meth:`radial` and :meth:`total` take ``bn_rule="exact"`` (default: r_e is exactly
+    the half-light radius) or ``"series"`` (Imfit's and GALFIT's b_n; then r_e is the
+    half-light radius only to the accuracy of the series). A renderer uses the rule
+    named by ``RenderSettings.sersic_bn`` for both, so flux <-> I_e stays consistent.
 
     Examples
     --------
@@ -125,13 +155,13 @@ class Sersic(EllipticalProfile):
     pa: object = None
 
     @staticmethod
-    def radial(r, law):
+    def radial(r, law, *, bn_rule: str = "exact"):
         r_e, n = law[..., 0], law[..., 1]
-        b = sersic_bn(n)
+        b = bn_of(n, bn_rule)
         return jnp.exp(-b * (jnp.power(r / r_e, 1.0 / n) - 1.0))
 
     @staticmethod
-    def total(law):
+    def total(law, *, bn_rule: str = "exact"):
         r_e, n = law[..., 0], law[..., 1]
-        b = sersic_bn(n)
+        b = bn_of(n, bn_rule)
         return 2.0 * jnp.pi * n * r_e**2 * jnp.exp(b + gammaln(2.0 * n) - 2.0 * n * jnp.log(b))

@@ -6,10 +6,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..models import Sersic
 from ._geometry import elliptical_radius
+from ._imfit_sampling import imfit_component_image
 from ._quadrature import pixel_rule
 
 __all__ = [
+    "bind_law",
     "profile_pixels",
     "component_image",
     "render_profile_group",
@@ -17,12 +20,36 @@ __all__ = [
 ]
 
 
+class _BoundLaw:
+    """A law's ``radial`` and ``total`` with keyword options fixed (e.g. Sersic b_n)."""
+
+    def __init__(self, law_cls, **options):
+        self.law_cls = law_cls
+        self.options = options
+
+    def radial(self, r, law):
+        return self.law_cls.radial(r, law, **self.options)
+
+    def total(self, law):
+        return self.law_cls.total(law, **self.options)
+
+
+def bind_law(law_cls, settings):
+    """``radial``/``total`` of ``law_cls`` with the options that ``settings`` select.
+
+    Only the Sersic law has one today: its b_n rule (``settings.sersic_bn``).
+    """
+    if law_cls is Sersic:
+        return _BoundLaw(law_cls, bn_rule=settings.sersic_bn)
+    return law_cls
+
+
 def profile_pixels(law_cls, prm, X, Y, step, order, geom):
     """Integrated flux of one component in pixels centred at (X, Y).
 
     Parameters
     ----------
-    law_cls : EllipticalProfile subclass
+    law_cls : EllipticalProfile subclass, or :func:`bind_law` of one
         Supplies ``radial`` and ``total``.
     prm : array (P,)
         ``[x, y, flux, *law, q, pa]`` (arcsec, image units, deg).
@@ -75,8 +102,14 @@ def component_image(law_cls, prm, grid, geom, settings):
     step = 1.0 / s
     X = x0 + jnp.arange(wf)[None, :] * step + jnp.zeros((hf, 1))
     Y = y0 + jnp.arange(hf)[:, None] * step + jnp.zeros((1, wf))
+    law = bind_law(law_cls, settings)
+    if settings.sampling != "adaptive":
+        img = profile_pixels(law, prm, X, Y, step, 1, geom)
+        if settings.sampling == "imfit":
+            img = imfit_component_image(law, law_cls, prm, grid, geom, img)
+        return img
     order = settings.quad_order
-    img = profile_pixels(law_cls, prm, X, Y, step, order, geom)
+    img = profile_pixels(law, prm, X, Y, step, order, geom)
     if settings.refine_size == 0:
         return img
     cd, crpix, ref = geom
@@ -85,7 +118,7 @@ def component_image(law_cls, prm, grid, geom, settings):
     big = hf + wf + 10  # negative indices -> out of range, then dropped
     for level in range(settings.refine_levels):
         nw = settings.refine_size if level == 0 else 3
-        img = _refine_level(law_cls, prm, img, pc, grid, geom, order, level, nw, fr, big)
+        img = _refine_level(law, prm, img, pc, grid, geom, order, level, nw, fr, big)
     return img
 
 
