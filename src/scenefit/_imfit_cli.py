@@ -80,14 +80,12 @@ def _settings(args):
     from .render import RenderSettings
 
     if getattr(args, "imfit_sampling", False):
-        fields = RenderSettings.__dataclass_fields__
-        name = next((f for f in fields if "imfit" in f), None)
-        if name is None:
+        if not hasattr(RenderSettings, "imfit"):
             raise NotImplementedError(
                 "--imfit-sampling (Imfit's sub-pixel sampling rule) is not yet implemented "
                 "in this version of scenefit; leave the flag out to use scenefit's integration"
             )
-        return RenderSettings(**{name: True})
+        return RenderSettings.imfit(subsampling=not args.nosubsampling)
     if args.nosubsampling:
         return RenderSettings(quad_order=1, refine_size=0)
     return RenderSettings()
@@ -171,6 +169,7 @@ def run_imfit(args) -> int:
         raise ValueError("give at most one of --cashstat and --poisson-mlr")
     stat = "cash" if args.cashstat else "poisson" if args.poisson_mlr else "chi2"
     settings = _settings(args)
+    bn_rule = getattr(settings, "sersic_bn", None) or "exact"
     _print(f"\tImage file = {args.image}")
     _print(f"\tconfiguration file = {args.config}")
     model = read_imfit_config(args.config)
@@ -190,7 +189,7 @@ def run_imfit(args) -> int:
         image = _build_image(args, opts, data)
     if image.psf is None:
         _print("* No PSF image supplied -- no image convolution will be done!")
-    scene, notes = model.to_scene(image)
+    scene, notes = model.to_scene(image, bn_rule)
     for note in notes:
         _print(f"* note: {note}")
     n_user = len(scene)
@@ -237,7 +236,8 @@ def run_imfit(args) -> int:
     _print(f"*** scenefit status = {result.status} -- {result.message}")
     _print(f"  {_stat_name(stat)} = {value:f}    ({dof} DOF)")
     _print(f"  INITIAL {'CHI^2' if stat == 'chi2' else 'STATISTIC'} = {float(obj0) - const:f}")
-    _print(f"        NPAR = {len(scene.addresses())}")
+    n_par = sum(2 + sum(len(f.params) for f in fs.functions) for fs in model.function_sets)
+    _print(f"        NPAR = {n_par}")
     _print(f"       NFREE = {k}")
     _print(f"     NITER = {result.n_iter}")
     _print(f"      NFEV = {result.n_eval}")
@@ -333,8 +333,8 @@ def run_makeimage(args) -> int:
         raise ValueError(f"image shape must be positive, got {shape}")
     psf = read_fits_image(args.psf, "PSF") if args.psf else None
     image = Image(np.zeros(shape), psf=psf, pixel_scale=1.0)
-    scene, _ = model.to_scene(image)
     settings = _settings(args)
+    scene, _ = model.to_scene(image, getattr(settings, "sersic_bn", None) or "exact")
     out = render(scene, image, settings)
     _write_fits(args.output, out, np.float32)
     _print(f'Saving output model image ("{args.output}", {shape[0]} rows x {shape[1]} columns) ...')

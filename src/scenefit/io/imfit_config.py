@@ -149,13 +149,16 @@ class ImfitModel:
         return [f for fs in self.function_sets for f in fs.functions]
 
     # ------------------------------------------------------------------ to scene
-    def to_scene(self, image):
+    def to_scene(self, image, bn_rule: str = "exact"):
         """The scenefit :class:`~scenefit.Scene` of this model on ``image``.
 
         Component names are the Imfit labels (made unique, spaces -> ``_``) or the
         default type names. Functions after the first in a function set have their
         centre tied to the first one's. Returns ``(scene, notes)`` where ``notes`` lists
-        approximations (flux limits applied at the starting shape).
+        approximations (flux limits applied at the starting shape). ``bn_rule`` is the
+        Sersic b_n rule of the renderer that will draw the scene (``"exact"`` or
+        ``"series"``, ``RenderSettings.sersic_bn``): I_e -> flux uses the same rule, so
+        that the rendered surface brightness at r_e is I_e.
         """
         from ..scene import Scene
 
@@ -165,7 +168,7 @@ class ImfitModel:
             leader = None
             for fn in fs.functions:
                 name = _unique(_label_name(fn.label) or _DEFAULT_NAMES[fn.name], taken)
-                comp, note = _to_component(fn, fs, geo, name)
+                comp, note = _to_component(fn, fs, geo, name, bn_rule)
                 notes += note
                 comps.append(comp)
                 if "x" in comp.param_names():
@@ -177,7 +180,7 @@ class ImfitModel:
         return Scene(comps, ties), tuple(notes)
 
     # ---------------------------------------------------------------- from scene
-    def with_scene(self, scene, image, uncertainties=None) -> ImfitModel:
+    def with_scene(self, scene, image, uncertainties=None, bn_rule: str = "exact") -> ImfitModel:
         """A copy whose values (and errors) are those of ``scene``; limits are kept.
 
         ``scene`` must have the component structure that :meth:`to_scene` produced
@@ -195,7 +198,7 @@ class ImfitModel:
             for fn in fs.functions:
                 comp = comps[i]
                 i += 1
-                vals = _from_component(fn.name, comp, geo, fs)
+                vals = _from_component(fn.name, comp, geo, fs, bn_rule)
                 errs = uncertainties(comp, fn.name) if uncertainties else {}
                 params = tuple(
                     replace(p, value=vals[p.name], error=errs.get(p.name)) for p in fn.params
@@ -495,20 +498,23 @@ def _pa_sky(cd, pa_deg):
     return math.degrees(math.atan2(v[0], v[1]))
 
 
-def flux_factor(imfit_name: str, vals: dict) -> float:
+def flux_factor(imfit_name: str, vals: dict, bn_rule: str = "exact") -> float:
     """Total flux / central (or r_e) surface brightness, sizes in pixels.
 
     ``vals`` holds the Imfit parameters (``ell``, ``n``, ``r_e``, ``h``, ``sigma``,
-    ``fwhm``, ``beta``). Returns F / I in pixel^2.
+    ``fwhm``, ``beta``). Returns F / I in pixel^2. ``bn_rule``: Sersic b_n, ``"exact"``
+    (half-light) or ``"series"`` (Ciotti & Bertin 1999, Imfit's).
     """
     from scipy.special import gammaln
 
-    from ..models.sersic import sersic_bn
+    from ..models.sersic import sersic_bn, sersic_bn_series
 
     q = 1.0 - vals["ell"]
     if imfit_name == "Sersic":
         n, re_ = vals["n"], vals["r_e"]
-        b = float(sersic_bn(n))
+        if bn_rule not in ("exact", "series"):
+            raise ValueError(f"unknown b_n rule {bn_rule!r}; expected 'exact' or 'series'")
+        b = float(sersic_bn(n) if bn_rule == "exact" else sersic_bn_series(n))
         return 2 * math.pi * q * n * re_**2 * math.exp(b + gammaln(2 * n) - 2 * n * math.log(b))
     if imfit_name == "Exponential":
         return 2 * math.pi * q * vals["h"] ** 2
@@ -539,7 +545,7 @@ def _P(p: ImfitParam, f=lambda v: v, decreasing=False):
     return Param(f(p.value), lo=lo, hi=hi)
 
 
-def _to_component(fn: ImfitFunction, fs: ImfitFunctionSet, geo: _Geometry, name: str):
+def _to_component(fn: ImfitFunction, fs: ImfitFunctionSet, geo: _Geometry, name: str, bn_rule):
     from .. import models
     from ..parameters import Param
 
@@ -560,7 +566,7 @@ def _to_component(fn: ImfitFunction, fs: ImfitFunctionSet, geo: _Geometry, name:
         if "beta" in pr:
             kw["beta"] = _P(pr["beta"])
         amp = pr[_AMP[fn.name]]
-        fac = flux_factor(fn.name, v)
+        fac = flux_factor(fn.name, v, bn_rule)
         shape_fixed = all(p.fixed for p in fn.params if p.name != amp.name)
         if amp.fixed:
             kw["flux"] = Param(amp.value * fac, fixed=True)
@@ -642,7 +648,7 @@ def _tilted_to_component(pr, fs, geo, name, notes):
     return TiltedSky(name=name, sky=sky, dsky_dx=_P(mx), dsky_dy=_P(my))
 
 
-def _from_component(imfit_name, comp, geo, fs=None) -> dict:
+def _from_component(imfit_name, comp, geo, fs=None, bn_rule="exact") -> dict:
     out = {}
     if "x" in comp.param_names():
         out["X0"], out["Y0"] = geo.xy_from_sky(comp.x.value, comp.y.value)
@@ -655,7 +661,7 @@ def _from_component(imfit_name, comp, geo, fs=None) -> dict:
             out["n"] = comp.n.value
         if imfit_name == "Moffat":
             out["beta"] = comp.beta.value
-        out[_AMP[imfit_name]] = comp.flux.value / flux_factor(imfit_name, out)
+        out[_AMP[imfit_name]] = comp.flux.value / flux_factor(imfit_name, out, bn_rule)
     elif imfit_name == "PointSource":
         out["I_tot"] = comp.flux.value
     elif imfit_name == "FlatSky":
@@ -697,6 +703,7 @@ def result_to_imfit(result, template: ImfitModel) -> ImfitModel:
     get error 0, as in Imfit's output.
     """
     scene, image = result.scene, result.image
+    bn_rule = getattr(result.settings, "sersic_bn", None) or "exact"
     geo = _Geometry.of(image)
     free = {a: i for i, a in enumerate(result.free)}
     cov = np.asarray(result.covariance, float)
@@ -712,7 +719,7 @@ def result_to_imfit(result, template: ImfitModel) -> ImfitModel:
                     c[i, j] = cov[a, b]
         base = np.array([getattr(comp, p).value for p in names], float)
         fs = _set_of(template, comp, scene)
-        f0 = _from_component(imfit_name, comp, geo, fs)
+        f0 = _from_component(imfit_name, comp, geo, fs, bn_rule)
         keys = list(f0)
         jac = np.zeros((len(keys), len(names)))
         for k, p in enumerate(names):
@@ -722,7 +729,7 @@ def result_to_imfit(result, template: ImfitModel) -> ImfitModel:
             vals = []
             for sgn in (1.0, -1.0):
                 cp = comp.replace(**{p: base[k] + sgn * h})
-                vals.append(_from_component(imfit_name, cp, geo, fs))
+                vals.append(_from_component(imfit_name, cp, geo, fs, bn_rule))
             for m, key in enumerate(keys):
                 d = vals[0][key] - vals[1][key]
                 if key == "PA":
@@ -739,7 +746,7 @@ def result_to_imfit(result, template: ImfitModel) -> ImfitModel:
             out[key] = e
         return out
 
-    return template.with_scene(scene, image, errors)
+    return template.with_scene(scene, image, errors, bn_rule)
 
 
 def _set_of(template, comp, scene):
