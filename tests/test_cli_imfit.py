@@ -207,3 +207,12 @@ def test_imfit_sampling_reproduces_imfit_statistics(tmp_path, capsys):
     assert main(["imfit", str(best), img, *noise, "--chisquare-only"]) == 0
     chi2 = float(re.search(r"CHI-SQUARE = ([0-9.]+)", capsys.readouterr().out)[1])
     assert chi2 == pytest.approx(IC3478_CHI2, abs=2e-3)
+    # external sigma map, n fixed (imfit_textout3e): chi^2 = 4555.947592 at Imfit's fit
+    best.write_text(
+        "X0 32.9439\nY0 34.0933\nFUNCTION Sersic\nPA 18.2613\nell 0.235985\nn 2.4 fixed\n"
+        "I_e 20.0156\nr_e 60.7483\n"
+    )
+    sig = ["--noise", str(T / "ic3478rss_64x64_sigma.fits"), "--imfit-sampling"]
+    assert main(["imfit", str(best), img, *sig, "--chisquare-only"]) == 0
+    chi2 = float(re.search(r"CHI-SQUARE = ([0-9.]+)", capsys.readouterr().out)[1])
+    assert chi2 == pytest.approx(4555.947592, abs=2e-3)

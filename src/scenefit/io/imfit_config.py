@@ -680,7 +680,8 @@ def _num(v) -> str:
 
 
 def _param_line(p: ImfitParam, pos: bool = False) -> str:
-    val = f"{p.value:.4f}" if pos and p.error is not None else f"{p.value:.6g}"
+    # Imfit's layout: X0/Y0 with 4 decimals, other values %7g, errors 5 digits
+    val = f"{p.value:.4f}" if pos and p.error is not None else f"{p.value:7g}"
     unit = _UNITS.get(p.name)
     if p.error is not None:
         err = f"{p.error:.4f}" if pos else f"{p.error:.5g}"
