@@ -35,14 +35,7 @@ def sersic_bn_series(n):
     7.66925
     """
     n = jnp.asarray(n, dtype=float)
-    cb = (
-        2.0 * n
-        - 1.0 / 3.0
-        + 4.0 / (405.0 * n)
-        + 46.0 / (25515.0 * n**2)
-        + 131.0 / (1148175.0 * n**3)
-        - 2194697.0 / (30690717750.0 * n**4)
-    )
+    cb = sersic_bn_series_smooth(n)
     mac = 0.01945 - 0.8902 * n + 10.95 * n**2 - 19.67 * n**3 + 13.43 * n**4
     return jnp.where(n > 0.36, cb, mac)
 
