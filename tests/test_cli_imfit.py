@@ -165,8 +165,8 @@ def test_user_errors_exit_2_without_traceback(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "line 12: parameter PA has no value" in err and "Traceback" not in err
     good = str(T / "imfit_reference" / "config_imfit_expdisk32.dat")
-    assert main(["imfit", good, img, "--model-errors"]) == 2
-    assert "not yet implemented" in capsys.readouterr().err
+    assert main(["imfit", good, img, "--model-errors", "--noise", img]) == 2
+    assert "cannot be combined with --noise" in capsys.readouterr().err
     from scenefit.render import RenderSettings
 
     if not hasattr(RenderSettings, "imfit"):

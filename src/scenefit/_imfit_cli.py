@@ -91,7 +91,13 @@ def _settings(args):
     return RenderSettings()
 
 
-def _build_image(args, opts, data):
+def _build_image(args, opts, data, model_errors=False):
+    """The Image to fit: data, mask, PSF and weights.
+
+    With ``model_errors`` the weights hold the inverse of the model-independent part of
+    Imfit's variance, original_sky / G + N_comb RN^2 / G^2, and ``gain`` is G = gain exptime
+    N_comb, as the ``chi2_model`` likelihood expects (var = model / G + that part).
+    """
     from .image import Image
 
     mask = np.zeros(data.shape, bool)
@@ -118,6 +124,17 @@ def _build_image(args, opts, data):
             bad |= noise <= 0
             kw["sigma"] = np.where(bad, 1.0, noise)
         mask = mask | bad
+    elif model_errors:
+        g = opts["GAIN"] * opts["EXPTIME"] * opts["NCOMBINED"]
+        var0 = opts["ORIGINAL_SKY"] / g + opts["NCOMBINED"] * opts["READNOISE"] ** 2 / g**2
+        if var0 < 0:
+            raise ValueError(
+                f"original sky and read noise give a negative model-independent variance "
+                f"({var0:g}); check --sky"
+            )
+        # with neither sky nor read noise the variance is model / G alone
+        kw["invvar"] = 1.0 / max(var0, 1e-300)
+        kw["gain"] = g
     else:
         var = data_based_variance(
             data,
@@ -160,13 +177,13 @@ def run_imfit(args) -> int:
     from .render import render
     from .scene import Scene
 
-    if args.model_errors:
-        raise NotImplementedError(
-            "--model-errors (chi^2 with model-based sigma) is not yet implemented; use the "
-            "default data-based chi^2, --poisson-mlr or --cashstat"
+    if sum(bool(v) for v in (args.cashstat, args.poisson_mlr, args.model_errors)) > 1:
+        raise ValueError("give at most one of --cashstat, --poisson-mlr and --model-errors")
+    if args.model_errors and args.noise:
+        raise ValueError(
+            "--model-errors estimates the errors from the model; it cannot be combined with "
+            "--noise (leave one of them out)"
         )
-    if args.cashstat and args.poisson_mlr:
-        raise ValueError("give at most one of --cashstat and --poisson-mlr")
     stat = "cash" if args.cashstat else "poisson" if args.poisson_mlr else "chi2"
     settings = _settings(args)
     bn_rule = getattr(settings, "sersic_bn", None) or "exact"
@@ -185,6 +202,8 @@ def run_imfit(args) -> int:
         # Poisson statistics need the counts: the original sky goes back into the data and,
         # as a fixed flat sky, into the model
         image = _build_image(args, opts, data + opts["ORIGINAL_SKY"]).replace(gain=g_eff)
+    elif args.model_errors:
+        image = _build_image(args, opts, data, model_errors=True)
     else:
         image = _build_image(args, opts, data)
     if image.psf is None:
@@ -205,7 +224,7 @@ def run_imfit(args) -> int:
     n_valid = image.n_valid
     _print(f"Model Object: {data.size} data values (pixels)")
     _print(f"ModelObject: mask vector applied to weight vector. ({n_valid} valid pixels remain)")
-    like = "poisson" if poisson else "chi2"
+    like = "poisson" if poisson else "chi2_model" if args.model_errors else "chi2"
     const = 0.0
     if stat == "cash":
         const = _cash_constant(image.data * g_eff, ~image.mask)
@@ -219,7 +238,11 @@ def run_imfit(args) -> int:
         return 0
 
     mode = {
-        "chi2": "chi^2 (data-based errors)" if not args.noise else "chi^2 (user-supplied errors)",
+        "chi2": "chi^2 (model-based errors)"
+        if args.model_errors
+        else "chi^2 (user-supplied errors)"
+        if args.noise
+        else "chi^2 (data-based errors)",
         "cash": "Cash statistic",
         "poisson": "Poisson MLR statistic",
     }[stat]

@@ -224,7 +224,7 @@ def _add_imfit(sub, fmt) -> None:
     s.add_argument(
         "--model-errors",
         action="store_true",
-        help="chi^2 with model-based errors (not yet implemented)",
+        help="chi^2 with errors estimated from the model instead of the data",
     )
     p.add_argument(
         "--nosubsampling", action="store_true", help="sample each pixel at its centre only"

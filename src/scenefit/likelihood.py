@@ -9,6 +9,16 @@ Both likelihoods are written for a Gauss-Newton / Levenberg-Marquardt solver as 
   model-independent part, so that it tends to chi^2 for large counts), and
   r = (c - mu) / sqrt(mu) with sqrt(mu) held constant in derivatives, which makes the
   Gauss-Newton step the Fisher-scoring step of the Poisson likelihood.
+* ``chi2_model``: chi^2 with the variance estimated from the *model* (Imfit's
+  ``--model-errors``): var(m) = m / gain + 1 / invvar, i.e. ``gain`` is the effective gain
+  G (counts per image unit) and ``invvar`` the inverse of the model-independent part
+  (original sky / G + N_comb RN^2 / G^2 in Imfit's terms; 0 masks). r = (d - m) / sqrt(var(m)),
+  objective = sum r^2 (no ln var term: this is the statistic Imfit minimises, not a
+  Gaussian log-likelihood). The Jacobian keeps the dependence of the variance on the
+  model, dr/dm = -[1 + (d - m) / (2 G var)] / sqrt(var), so Gauss-Newton / LM converges to
+  the minimum of this chi^2, as Imfit's finite-difference Jacobian does. (Holding var fixed
+  per iteration would converge to a different point, the root of sum (d - m) m' / var = 0.)
+  Pixels where var(m) <= 0 make the objective infinite.
 """
 
 from __future__ import annotations
@@ -18,7 +28,7 @@ import jax.numpy as jnp
 
 __all__ = ["LIKELIHOODS", "residuals_and_objective", "residual_jacobian"]
 
-LIKELIHOODS = ("chi2", "poisson")
+LIKELIHOODS = ("chi2", "poisson", "chi2_model")
 
 
 def residuals_and_objective(kind: str, model, data, invvar, gain=1.0):
@@ -26,14 +36,23 @@ def residuals_and_objective(kind: str, model, data, invvar, gain=1.0):
 
     Parameters
     ----------
-    kind : {"chi2", "poisson"}
+    kind : {"chi2", "poisson", "chi2_model"}
     model, data : array (H, W)
         Image units.
     invvar : array (H, W)
         Inverse variance; 0 excludes a pixel (masked). Only its zero pattern is used
-        by the Poisson likelihood.
+        by the Poisson likelihood; for ``chi2_model`` it is the inverse of the
+        model-independent part of the variance.
     gain : float
-        Counts per image unit (Poisson only).
+        Counts per image unit (Poisson and ``chi2_model``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> d = np.array([[4.0, 9.0]]); m = np.array([[5.0, 8.0]])
+    >>> r, obj = residuals_and_objective("chi2_model", m, d, np.ones((1, 2)), 1.0)
+    >>> round(float(obj), 6)  # (4-5)^2/(5+1) + (9-8)^2/(8+1)
+    0.277778
     """
     if kind == "chi2":
         r = ((data - model) * jnp.sqrt(invvar)).ravel()
@@ -50,6 +69,12 @@ def residuals_and_objective(kind: str, model, data, invvar, gain=1.0):
         scale = jax.lax.stop_gradient(jnp.sqrt(mu_safe))
         r = jnp.where(valid, (c - mu) / scale, 0.0).ravel()
         return r, dev
+    if kind == "chi2_model":
+        valid, var = _model_variance(model, invvar, gain)
+        ok = jnp.all(jnp.where(valid, var > 0, True))
+        r = jnp.where(valid, (data - model) / jnp.sqrt(jnp.where(var > 0, var, 1.0)), 0.0)
+        r = r.ravel()
+        return r, jnp.where(ok, jnp.sum(r * r), jnp.inf)
     raise ValueError(f"unknown likelihood {kind!r}; choose one of {LIKELIHOODS}")
 
 
@@ -74,7 +99,20 @@ def residual_jacobian(kind: str, dmodel, model, data, invvar, gain=1.0):
         valid = invvar > 0
         mu = jnp.where(valid, model * gain, 1.0)
         scale = jnp.where(valid & (mu > 0), -gain / jnp.sqrt(jnp.where(mu > 0, mu, 1.0)), 0.0)
+    elif kind == "chi2_model":
+        valid, var = _model_variance(model, invvar, gain)
+        good = valid & (var > 0)
+        v = jnp.where(good, var, 1.0)
+        d = jnp.where(valid, data, 0.0)
+        scale = jnp.where(good, -(1.0 + (d - model) / (2.0 * gain * v)) / jnp.sqrt(v), 0.0)
     else:
         raise ValueError(f"unknown likelihood {kind!r}; choose one of {LIKELIHOODS}")
     f = dmodel.shape[0]
     return (dmodel * scale[None]).reshape(f, -1).T
+
+
+def _model_variance(model, invvar, gain):
+    """(valid, var) for ``chi2_model``: var = model / gain + 1 / invvar on valid pixels."""
+    valid = invvar > 0
+    floor = 1.0 / jnp.where(valid, invvar, 1.0)
+    return valid, jnp.where(valid, model / gain + floor, 1.0)
