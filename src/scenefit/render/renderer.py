@@ -6,8 +6,13 @@ Pipeline for one image (all inside one jitted function):
    not grow with the number of components), are pixel-integrated on a grid
    ``oversampling`` times finer than the image and extended by half the PSF on each
    side (so light from just outside the image is scattered in).
-2. Point sources are added in Fourier space as phase ramps (exact sub-pixel position).
-3. The grid is convolved with the PSF by zero-padded FFT (no wrap-around), cropped and
+   With ``settings.subpixel_shift`` each is integrated centred on a pixel and moved
+   back to its sub-pixel centre by interpolation (:mod:`._subpixel`).
+2. Point sources are added in Fourier space as phase ramps (exact sub-pixel position),
+   or, with ``settings.point_interp`` set to a kernel, deposited on the grid with
+   interpolation weights (the PSF image is then interpolated at their positions).
+3. The grid is convolved with the PSF (zero-padded FFT or real-space convolution, no
+   wrap-around; ``settings.convolution``, the same in the Jacobian), cropped and
    binned to the image resolution.
 4. Sky models are added at image resolution, unconvolved.
 """
@@ -24,8 +29,10 @@ from scipy.fft import next_fast_len
 
 from .._layout import Layout, build_layout
 from ..models import EllipticalProfile, PointLike, SkyModel
-from ._convolve import bin_image, convolve_with_points, deposit_points
+from ._conv_cost import choose_convolution
+from ._convolve import bin_image, convolve, convolve_with_points, deposit_points, point_spectra
 from ._integrate import profile_group_jacobian, render_profile_group
+from ._subpixel import centred_group_jacobian, render_centred_group
 from .settings import RenderSettings
 
 __all__ = [
@@ -81,9 +88,15 @@ class _Grid:
     x0: float  # image-pixel coordinates of the first fine-pixel centre
     y0: float
     fft_shape: tuple[int, int]
+    method: str = "fft"  # "fft" or "direct" (resolved from settings.convolution)
+    point_kernel: str | None = None  # None: Fourier phase ramps (with a PSF)
 
     @classmethod
-    def of(cls, spec: ImageSpec) -> _Grid:
+    def of(
+        cls, spec: ImageSpec, settings: RenderSettings | None = None, points: bool = False
+    ) -> _Grid:
+        """Grid for ``spec``; ``points``: whether the scene has point sources."""
+        settings = settings or RenderSettings()
         h, w = spec.shape
         s = spec.oversampling
         if spec.psf_shape is not None:
@@ -94,6 +107,14 @@ class _Grid:
             mh = mw = 0
         hf, wf = h * s + 2 * mh, w * s + 2 * mw
         fft = (next_fast_len(hf + ph - 1, real=True), next_fast_len(wf + pw - 1, real=True))
+        kernel = None if settings.point_interp == "fourier" else settings.point_interp
+        method = settings.convolution
+        if method == "auto":
+            # Fourier point sources need the transform anyway: then the FFT is cheaper
+            if points and kernel is None and spec.psf_shape is not None:
+                method = "fft"
+            else:
+                method = choose_convolution((hf, wf), (ph, pw), fft)
         return cls(
             h,
             w,
@@ -106,6 +127,8 @@ class _Grid:
             -0.5 + 0.5 / s - mw / s,
             -0.5 + 0.5 / s - mh / s,
             fft,
+            method,
+            kernel,
         )
 
     @property
@@ -127,12 +150,17 @@ class _Grid:
 
     def finish(self, conv, pts, psf):
         """Convolve (with points), crop and bin: fine grid -> (H, W)."""
+        if pts is not None and (self.point_kernel is not None or not self.has_psf):
+            conv = deposit_points(conv, pts, self.point_kernel or "bilinear")
+            pts = None
         if self.has_psf:
-            conv = convolve_with_points(conv, psf, pts, self.fft_shape)
+            conv = convolve_with_points(conv, psf, pts, self.fft_shape, self.method)
             conv = conv[self.mh : self.mh + self.h * self.s, self.mw : self.mw + self.w * self.s]
-        elif pts is not None:
-            conv = deposit_points(conv, pts)
         return bin_image(conv, self.s)
+
+
+def _has_points(layout: Layout) -> bool:
+    return any(issubclass(typ, PointLike) for typ, _ in layout.groups)
 
 
 def _geom(inputs):
@@ -145,7 +173,8 @@ def make_renderer(layout: Layout, spec: ImageSpec, settings: RenderSettings):
     ``p`` is the full parameter vector (see :mod:`scenefit._layout`); ``inputs`` is
     :func:`image_inputs`. The function is pure and traceable (jit/grad/vmap).
     """
-    g = _Grid.of(spec)
+    g = _Grid.of(spec, settings, _has_points(layout))
+    render_group = render_centred_group if settings.subpixel_shift else render_profile_group
 
     def render(p, inputs):
         conv = jnp.zeros((g.hf, g.wf))
@@ -153,7 +182,7 @@ def make_renderer(layout: Layout, spec: ImageSpec, settings: RenderSettings):
         sky = jnp.zeros((g.h, g.w))
         for typ, prm in layout.group_params(p):
             if issubclass(typ, EllipticalProfile):
-                conv = conv + render_profile_group(typ, prm, g.fine, _geom(inputs), settings)
+                conv = conv + render_group(typ, prm, g.fine, _geom(inputs), settings)
             elif issubclass(typ, PointLike):
                 points.append(g.point_coords(prm, inputs))
             elif issubclass(typ, SkyModel):
@@ -175,7 +204,8 @@ def make_model_jacobian(layout: Layout, spec: ImageSpec, settings: RenderSetting
     leader's column. Equal to ``jax.jacfwd`` of the renderer composed with
     ``layout.expand``, at a fraction of the cost when there are many components.
     """
-    g = _Grid.of(spec)
+    g = _Grid.of(spec, settings, _has_points(layout))
+    group_jacobian = centred_group_jacobian if settings.subpixel_shift else profile_group_jacobian
     free_pos = {i: j for j, i in enumerate(layout.free_index)}
     n_free = layout.n_free
 
@@ -193,12 +223,12 @@ def make_model_jacobian(layout: Layout, spec: ImageSpec, settings: RenderSetting
                 continue
             k, npar = prm.shape
             if issubclass(typ, EllipticalProfile):
-                d = profile_group_jacobian(typ, prm, g.fine, _geom(inputs), settings)
+                d = group_jacobian(typ, prm, g.fine, _geom(inputs), settings)
                 conv_imgs.append(d.reshape(k * npar, g.hf, g.wf)[keep])
                 conv_cols.append(cols[keep])
             elif issubclass(typ, PointLike):
                 d = jax.lax.map(lambda q: _point_derivative(g, q, inputs), prm)
-                if g.has_psf:
+                if g.has_psf and g.point_kernel is None:
                     spectra.append(d.reshape((k * npar,) + d.shape[2:])[keep])
                     spec_cols.append(cols[keep])
                 else:
@@ -231,23 +261,18 @@ def _sky_derivative(typ, offsets, prm):
 def _point_derivative(g: _Grid, prm, inputs):
     """d/d(x, y, flux) of one point source before convolution.
 
-    With a PSF: its Fourier spectrum (3, Ny, Nx // 2 + 1); without: the bilinear
-    deposit on the fine grid (3, Hf, Wf).
+    With a PSF and Fourier placement: its Fourier spectrum (3, Ny, Nx // 2 + 1);
+    otherwise the interpolation-kernel deposit on the fine grid (3, Hf, Wf).
     """
-    ny, nx = g.fft_shape
 
     def spectrum(q):
-        c = g.point_coords(q[None], inputs)[0]
-        ky = np.fft.fftfreq(ny) * ny
-        kx = np.fft.rfftfreq(nx) * nx
-        ey = jnp.exp(-2j * jnp.pi * c[1] * ky / ny)
-        ex = jnp.exp(-2j * jnp.pi * c[0] * kx / nx)
-        return c[2] * ey[:, None] * ex[None, :]
+        return point_spectra(g.point_coords(q[None], inputs), g.fft_shape)[0]
 
     def deposit(q):
-        return deposit_points(jnp.zeros((g.hf, g.wf)), g.point_coords(q[None], inputs))
+        pts = g.point_coords(q[None], inputs)
+        return deposit_points(jnp.zeros((g.hf, g.wf)), pts, g.point_kernel or "bilinear")
 
-    if g.has_psf:
+    if g.has_psf and g.point_kernel is None:
         re = jax.jacfwd(lambda q: jnp.real(spectrum(q)))(prm)
         im = jax.jacfwd(lambda q: jnp.imag(spectrum(q)))(prm)
         return jnp.moveaxis(re + 1j * im, -1, 0)
@@ -255,22 +280,24 @@ def _point_derivative(g: _Grid, prm, inputs):
 
 
 def _finish_batch(g: _Grid, imgs, spectra, psf):
-    """Convolve, crop and bin a stack of fine-grid images and point spectra."""
+    """Convolve (the same method as the renderer), crop and bin a stack of fine-grid
+    images and point spectra."""
+    if not g.has_psf:
+        return bin_image(jnp.concatenate(imgs), g.s)
     ny, nx = g.fft_shape
-    parts = [jnp.fft.rfft2(jnp.concatenate(imgs), s=(ny, nx))] if imgs else []
-    parts += spectra
-    spec = jnp.concatenate(parts)
-    if g.has_psf:
+    parts = []
+    if imgs and g.method == "fft":
+        spectra = [jnp.fft.rfft2(jnp.concatenate(imgs), s=(ny, nx))] + list(spectra)
+    elif imgs:
+        parts.append(convolve(jnp.concatenate(imgs), psf, g.method, g.fft_shape))
+    if spectra:
+        spec = jnp.concatenate(spectra)
         out = jnp.fft.irfft2(spec * jnp.fft.rfft2(psf, s=(ny, nx))[None], s=(ny, nx))
         ph, pw = psf.shape
-        r0, c0 = ph // 2 + g.mh, pw // 2 + g.mw
-        out = out[:, r0 : r0 + g.h * g.s, c0 : c0 + g.w * g.s]
-    else:
-        out = jnp.concatenate(imgs)
-    n = out.shape[0]
-    if g.s > 1:
-        out = out.reshape(n, g.h, g.s, g.w, g.s).sum(axis=(2, 4))
-    return out
+        parts.append(out[:, ph // 2 : ph // 2 + g.hf, pw // 2 : pw // 2 + g.wf])
+    out = jnp.concatenate(parts)
+    out = out[:, g.mh : g.mh + g.h * g.s, g.mw : g.mw + g.w * g.s]
+    return bin_image(out, g.s)
 
 
 @lru_cache(maxsize=64)
