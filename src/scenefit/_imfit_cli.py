@@ -9,6 +9,7 @@ The console summary follows Imfit's layout (fit statistic, reduced chi^2, AIC/BI
 from __future__ import annotations
 
 import math
+import re
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -22,21 +23,63 @@ def _print(line: str = "") -> None:
     print(line, flush=True)
 
 
+_FITS_SPEC = re.compile(r"^(?P<file>.+?)(\[(?P<hdu>\d+)\])?(\[(?P<sec>[^\]]*)\])?$")
+
+
 def read_fits_image(path, what: str = "image") -> np.ndarray:
-    """The first 2-D image HDU of a FITS file as float64 (ValueError if none)."""
+    """A 2-D FITS image as float64, with Imfit's (CFITSIO's) ``file[N][x1:x2,y1:y2]`` syntax.
+
+    ``[N]`` picks HDU N (0 = primary); without it the first HDU holding a 2-D image is
+    used. ``[x1:x2,y1:y2]`` cuts a section: 1-based, inclusive, x along rows (columns).
+    Raises ValueError if there is no 2-D image or the section is malformed or outside
+    the image, FileNotFoundError if the file does not exist.
+    """
     from astropy.io import fits
 
-    path = Path(path)
+    name, hdu, sec = str(path), None, None
+    if not Path(name).exists():
+        m = _FITS_SPEC.match(name)
+        if m and (m["hdu"] or m["sec"] is not None) and Path(m["file"]).exists():
+            name, sec = m["file"], m["sec"]
+            hdu = int(m["hdu"]) if m["hdu"] else None
+    path = Path(name)
     if not path.exists():
         raise FileNotFoundError(2, "No such file or directory", str(path))
     try:
         with fits.open(path) as hdul:
-            for h in hdul:
-                if h.data is not None and np.ndim(h.data) == 2:
-                    return np.array(h.data, dtype=float)
+            if hdu is not None:
+                if hdu >= len(hdul):
+                    raise ValueError(f"{path}: no HDU {hdu} (the file has {len(hdul)})")
+                cands = [hdul[hdu]]
+            else:
+                cands = list(hdul)
+            data = next(
+                (np.array(h.data, dtype=float) for h in cands if _is_image(h)),
+                None,
+            )
     except OSError as exc:
         raise ValueError(f"{path}: cannot read the {what} as FITS ({exc})") from None
-    raise ValueError(f"{path}: no 2-D image found for the {what}")
+    if data is None:
+        where = f" in HDU {hdu}" if hdu is not None else ""
+        raise ValueError(f"{path}: no 2-D image found{where} for the {what}")
+    return data if sec is None else _section(data, sec, path)
+
+
+def _is_image(h) -> bool:
+    return h.is_image and h.data is not None and np.ndim(h.data) == 2
+
+
+def _section(data, sec, path):
+    m = re.fullmatch(r"\s*(\d+):(\d+)\s*,\s*(\d+):(\d+)\s*", sec)
+    if not m:
+        raise ValueError(f"{path}: image section [{sec}] is not of the form [x1:x2,y1:y2]")
+    x1, x2, y1, y2 = (int(v) for v in m.groups())
+    ny, nx = data.shape
+    if not (1 <= x1 <= x2 <= nx and 1 <= y1 <= y2 <= ny):
+        raise ValueError(
+            f"{path}: image section [{sec}] lies outside the {nx} x {ny} (columns x rows) image"
+        )
+    return data[y1 - 1 : y2, x1 - 1 : x2]
 
 
 def data_based_variance(data, original_sky=0.0, gain=1.0, read_noise=0.0, exptime=1.0, ncomb=1):
@@ -145,7 +188,15 @@ def _build_image(args, opts, data, model_errors=False):
             opts["NCOMBINED"],
         )
         bad = ~np.isfinite(var)
-        mask = mask | (bad & np.isfinite(data))
+        nonpos = bad & np.isfinite(data) & ~mask
+        if nonpos.any():
+            # Imfit stops here too (infinite weights): say which pixels and what to do
+            y, x = np.argwhere(nonpos)[0]
+            raise ValueError(
+                f"{int(nonpos.sum())} unmasked pixel(s) have a data-based variance <= 0 "
+                f"(data + original sky <= 0 with no read noise; first at x={x + 1}, y={y + 1}); "
+                "give the subtracted sky with --sky, a --noise map, --readnoise, or mask them"
+            )
         kw["variance"] = np.where(bad, 1.0, var)
     psf = read_fits_image(args.psf, "PSF") if args.psf else None
     return Image(data, mask=mask, psf=psf, pixel_scale=1.0, **kw)
