@@ -16,9 +16,10 @@ One JSON line per (case, sampling, quantity)::
 Image cases report ``max_rel_pixel`` (max |scenefit - Imfit| / Imfit over pixels brighter
 than 1e-6 of the peak, outside Imfit's ``--overpsf_region`` boxes) with reference 0, and
 ``total_flux``. Error cases report ``exit_status`` (Imfit stops with an error; scenefit
-should exit 2 with a message). ``--table`` prints a Markdown table instead.
+should exit 2 with a message). ``--table FILE`` also writes a Markdown table with one row
+per case (headline statistic and the parameter farthest from Imfit's, both samplings).
 
-Usage: ``python scripts/imfit_reference_cases.py [--table] [--only SUBSTRING]``
+Usage: ``python scripts/imfit_reference_cases.py [--table FILE] [--only SUBSTRING]``
 (set ``SCENEFIT_VALIDATION_DIR`` if the data are not at ../shared/validation).
 """
 
@@ -280,6 +281,8 @@ IMAGES = [
         [(100, 110, 100, 110), (20, 30, 20, 30)],
     ),
 ]
+# "imfit": Imfit's rule (with --nosubsampling where Imfit's run had it); "default":
+# scenefit's own integration, always (so --nosubsampling is dropped there)
 SAMPLINGS = {"imfit": ["--imfit-sampling"], "default": []}
 
 _PARAM = re.compile(
@@ -337,6 +340,11 @@ def _path(name):
     return str(T / name)
 
 
+def _for_sampling(opts, sampling):
+    """Imfit's options, less ``--nosubsampling`` for scenefit's default integration."""
+    return [o for o in opts if o != "--nosubsampling"] if sampling == "default" else opts
+
+
 def fit_cases(only):
     for case, ref_file, cfg, img, opts in FITS:
         if only and only not in case:
@@ -347,7 +355,8 @@ def fit_cases(only):
         opts = [_path(o) if o.endswith(".fits") else o for o in opts]
         for sampling, flags in SAMPLINGS.items():
             cfg_path = R / cfg if (R / cfg).exists() else T / cfg
-            rc, text = run_cli(["imfit", str(cfg_path), _path(img), *opts, *flags])
+            fl = _for_sampling(opts, sampling)
+            rc, text = run_cli(["imfit", str(cfg_path), _path(img), *fl, *flags])
             ours = parse_console(text)
             if "stat" not in ours:
                 yield line(case, ref_file, sampling, "exit_status", 0, rc)
@@ -370,7 +379,7 @@ def at_truth_cases(only, tmp):
         cfg.write_text(text)
         opts = [_path(o) if o.endswith(".fits") else o for o in opts]
         for sampling, flags in SAMPLINGS.items():
-            fl = [f for f in opts if f != "--nosubsampling"] if sampling == "default" else opts
+            fl = _for_sampling(opts, sampling)
             rc, out = run_cli(["imfit", str(cfg), _path(img), *fl, *flags, "--chisquare-only"])
             stat = parse_console(out).get("stat")
             yield line(case, "imfit_textout1", sampling, "stat", ref, stat)
@@ -420,29 +429,66 @@ def image_cases(only, tmp):
 
 
 def table(records):
-    """Markdown: one row per case and quantity, Imfit-sampling and default side by side."""
-    rows, order = {}, []
+    """Markdown: one row per case (statistic and worst parameter), both samplings."""
+    cases, order = {}, []
     for r in records:
-        key = (r["case"], r["quantity"])
-        if key not in rows:
-            rows[key] = {"ref": r["reference"]}
-            order.append(key)
-        rows[key][r["sampling"]] = r
+        if r["case"] not in cases:
+            cases[r["case"]] = {}
+            order.append(r["case"])
+        cases[r["case"]].setdefault(r["sampling"], []).append(r)
     out = [
-        "| case | quantity | Imfit | scenefit `--imfit-sampling` | diff | "
-        "scenefit default | diff |",
-        "|---|---|---|---|---|---|---|",
+        "| case (Imfit output) | quantity | Imfit | `--imfit-sampling` | diff | worst parameter "
+        "| default integration | diff | worst parameter |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for key in order:
-        row = rows[key]
-        cells = [key[0], key[1], _fmt(row["ref"])]
+    for case in order:
+        by = cases[case]
+        first = next(iter(by.values()))
+        head = _headline(first)
+        cells = [
+            f"{case} (`{first[0]['imfit_output']}`)",
+            head["quantity"],
+            _fmt(head["reference"]),
+        ]
         for s in ("imfit", "default", "-"):
-            if s in row:
-                cells += [_fmt(row[s]["scenefit"]), _fmt_diff(row[s])]
-        while len(cells) < 7:
-            cells.append("")
+            if s not in by:
+                continue
+            h = _headline(by[s])
+            cells += [_fmt(h["scenefit"]), _fmt_diff(h), _worst(by[s])]
+        cells += [""] * (9 - len(cells))
         out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out)
+
+
+def _headline(recs):
+    for q in ("stat", "aic", "max_rel_pixel", "exit_status"):
+        for r in recs:
+            if r["quantity"] == q:
+                return r
+    return recs[0]
+
+
+def _worst(recs):
+    """The parameter farthest from Imfit's: in recorded sigmas, else relative."""
+    pars = [
+        r
+        for r in recs
+        if r["quantity"]
+        not in ("stat", "initial", "aic", "exit_status", "max_rel_pixel", "total_flux")
+        and not r["quantity"].endswith(" error")
+    ]
+    sig = [r for r in pars if "diff_in_sigma" in r]
+    if sig:
+        w = max(sig, key=lambda r: abs(r["diff_in_sigma"]))
+        return f"{w['quantity']} {w['diff_in_sigma']:+.3f} sigma"
+    rel = [r for r in pars if "rel_diff" in r and r["reference"]]
+    if rel:
+        w = max(rel, key=lambda r: abs(r["rel_diff"]))
+        return f"{w['quantity']} {w['rel_diff']:+.2g} rel"
+    flux = [r for r in recs if r["quantity"] == "total_flux"]
+    if flux:
+        return f"total flux {flux[0]['rel_diff']:+.2g} rel"
+    return ""
 
 
 def _fmt(v):
@@ -456,17 +502,17 @@ def _fmt(v):
 def _fmt_diff(r):
     if "abs_diff" not in r:
         return "traceback!" if r.get("traceback") else ""
+    if r["quantity"] == "max_rel_pixel":
+        return ""
     s = f"{r['abs_diff']:.3g}"
-    if "diff_in_sigma" in r:
-        s += f" ({r['diff_in_sigma']:+.3f} sigma)"
-    elif r["reference"] and r["quantity"] not in ("max_rel_pixel",):
+    if r["reference"]:
         s += f" ({r['rel_diff']:.2g} rel)"
     return s
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--table", action="store_true", help="print a Markdown table instead")
+    ap.add_argument("--table", metavar="FILE", help="also write a Markdown summary table to FILE")
     ap.add_argument("--only", default="", help="run the cases whose name contains this")
     args = ap.parse_args(argv)
     if not T.is_dir():
@@ -482,10 +528,9 @@ def main(argv=None):
         ):
             for rec in gen:
                 records.append(rec)
-                if not args.table:
-                    print(json.dumps(rec), flush=True)
+                print(json.dumps(rec), flush=True)
     if args.table:
-        print(table(records))
+        Path(args.table).write_text(table(records) + "\n")
     return 0
 
 
