@@ -1,13 +1,15 @@
 """scenefit: forward-model astronomical images with JAX.
 
 Importing scenefit enables JAX's 64-bit mode (``jax_enable_x64``); this is its only
-import-time side effect.
+import-time side effect. Importing writes no files; :func:`enable_compile_cache` opts in to
+JAX's persistent compilation cache (the ``scenefit`` command turns it on by default).
 """
 
 import jax as _jax
 
 _jax.config.update("jax_enable_x64", True)
 
+from ._compile_cache import enable_compile_cache  # noqa: E402
 from .fitting import FitResult, fit  # noqa: E402
 from .image import Image  # noqa: E402
 from .initialize import initialize  # noqa: E402
@@ -46,5 +48,6 @@ __all__ = [
     "fit",
     "initialize",
     "FitResult",
+    "enable_compile_cache",
     "__version__",
 ]

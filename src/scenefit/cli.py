@@ -17,6 +17,11 @@ Subcommands:
 User errors (a missing file, malformed YAML, an unknown model name, a bad value) are
 reported as ``scenefit: error: <message>`` on stderr with exit status 2, without a
 traceback. Heavy imports (JAX, the fitter, matplotlib) happen only when a command runs.
+
+Commands that fit or render keep JAX's compiled executables in a persistent cache, so a
+second run with the same model structure and image size skips compilation: the
+directory is ``$SCENEFIT_CACHE_DIR`` or ``~/.cache/scenefit/jax``; set
+``SCENEFIT_NO_CACHE=1`` to turn it off (see :mod:`scenefit._compile_cache`).
 """
 
 from __future__ import annotations
@@ -46,7 +51,11 @@ examples:
   scenefit makeimage config.dat --shape 256 256 --output model.fits
   scenefit galfit galfit.feedme
 
-documentation: docs/config.md (configuration files), docs/conventions.md (units, angles)."""
+compiled fits are cached in ~/.cache/scenefit/jax, so a second run starts faster
+(SCENEFIT_CACHE_DIR=DIR moves the cache, SCENEFIT_NO_CACHE=1 turns it off).
+
+documentation: docs/config.md (configuration files), docs/conventions.md (units, angles),
+docs/performance.md (speed, the compilation cache)."""
 
 _DEMO_HELP = """\
 Simulate a realistic 128x128 image (bulge + disk galaxy, three stars, sky, Moffat PSF,
@@ -298,7 +307,11 @@ def main(argv=None) -> int:
     Parameters
     ----------
     argv : list of str, optional
-        Arguments without the program name; default ``sys.argv[1:]``.
+        Arguments without the program name; default ``sys.argv[1:]``. Only when
+        ``argv`` is None (the ``scenefit`` program itself) do the fitting and rendering
+        commands turn on the persistent compilation cache (unless ``SCENEFIT_NO_CACHE``
+        is set), so that calls from Python code and tests write nothing to the user's
+        cache directory.
 
     Returns
     -------
@@ -313,6 +326,8 @@ def main(argv=None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    if argv is None and args.command in _COMPILING:
+        _enable_cache()
     try:
         return args.func(args)
     except BrokenPipeError:  # output piped into e.g. `head`: stop quietly
@@ -329,6 +344,26 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("scenefit: interrupted", file=sys.stderr)
         return 130
+
+
+#: commands that compile JAX functions and so use the persistent compilation cache
+_COMPILING = ("demo", "fit", "imfit", "makeimage", "galfit")
+
+
+def _enable_cache() -> None:
+    """Turn on JAX's persistent compilation cache unless ``SCENEFIT_NO_CACHE`` is set.
+
+    The directory is ``$SCENEFIT_CACHE_DIR`` or the user cache directory
+    (``~/.cache/scenefit/jax``); a directory that cannot be created only costs speed.
+    """
+    from ._compile_cache import cache_disabled_by_env, enable_compile_cache
+
+    if cache_disabled_by_env():
+        return
+    try:
+        enable_compile_cache()
+    except (OSError, ValueError) as exc:
+        print(f"scenefit: warning: compilation cache disabled ({_message(exc)})", file=sys.stderr)
 
 
 def _message(exc: BaseException) -> str:
