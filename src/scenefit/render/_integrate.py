@@ -7,17 +7,29 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..models import Sersic
+from ._core import core_block
+from ._enclosed import enclosed_fraction
 from ._geometry import elliptical_radius
 from ._imfit_sampling import imfit_component_image
-from ._quadrature import pixel_rule
+from ._quadrature import embedded_pixel_rule, pixel_rule
 
 __all__ = [
     "bind_law",
     "profile_pixels",
+    "profile_pixels_with_error",
+    "refine_worst",
     "component_image",
     "render_profile_group",
     "profile_group_jacobian",
 ]
+
+
+#: pixels fainter than this fraction of the component's brightest pixel get an absolute
+#: error budget (rel_tol times this fraction of the peak) instead of a relative one
+BRIGHT_FRACTION = 1e-3
+
+#: Gauss-Legendre nodes per pixel edge in the exact core integration
+CORE_NODES = 32
 
 
 class _BoundLaw:
@@ -44,6 +56,22 @@ def bind_law(law_cls, settings):
     return law_cls
 
 
+def _weighted_samples(law_cls, prm, X, Y, step, dx, dy, geom):
+    """Flux density samples (image units per pixel) at the rule nodes ``dx, dy`` of the
+    pixels centred at (X, Y): array (..., m)."""
+    cd, crpix, ref = geom
+    xc, yc, flux = prm[0], prm[1], prm[2]
+    law, q, pa = prm[3:-2], prm[-2], prm[-1]
+    amp = flux / (q * law_cls.total(law))
+    area = jnp.abs(jnp.linalg.det(cd)) * step * step
+    xi = ref[0] + cd[0, 0] * (X - crpix[0]) + cd[0, 1] * (Y - crpix[1]) - xc
+    eta = ref[1] + cd[1, 0] * (X - crpix[0]) + cd[1, 1] * (Y - crpix[1]) - yc
+    oxi = (cd[0, 0] * dx + cd[0, 1] * dy) * step
+    oeta = (cd[1, 0] * dx + cd[1, 1] * dy) * step
+    r = elliptical_radius(xi[..., None] + oxi, eta[..., None] + oeta, q, pa)
+    return amp * area * law_cls.radial(r, law)
+
+
 def profile_pixels(law_cls, prm, X, Y, step, order, geom):
     """Integrated flux of one component in pixels centred at (X, Y).
 
@@ -67,22 +95,44 @@ def profile_pixels(law_cls, prm, X, Y, step, order, geom):
     array (...)
         Flux in each pixel, image units.
     """
-    cd, crpix, ref = geom
-    xc, yc, flux = prm[0], prm[1], prm[2]
-    law, q, pa = prm[3:-2], prm[-2], prm[-1]
-    amp = flux / (q * law_cls.total(law))
     dx, dy, w = pixel_rule(order)
-    area = jnp.abs(jnp.linalg.det(cd)) * step * step
-    xi = ref[0] + cd[0, 0] * (X - crpix[0]) + cd[0, 1] * (Y - crpix[1]) - xc
-    eta = ref[1] + cd[1, 0] * (X - crpix[0]) + cd[1, 1] * (Y - crpix[1]) - yc
-    oxi = (cd[0, 0] * dx + cd[0, 1] * dy) * step
-    oeta = (cd[1, 0] * dx + cd[1, 1] * dy) * step
-    r = elliptical_radius(xi[..., None] + oxi, eta[..., None] + oeta, q, pa)
-    return amp * area * (law_cls.radial(r, law) @ w)
+    return _weighted_samples(law_cls, prm, X, Y, step, dx, dy, geom) @ w
+
+
+def profile_pixels_with_error(law_cls, prm, X, Y, step, order, geom):
+    """As :func:`profile_pixels`, plus an error estimate from the embedded order-(k - 1)
+    rule (:func:`._quadrature.embedded_pixel_rule`), both arrays (...)."""
+    dx, dy, w_hi, w_lo = embedded_pixel_rule(order)
+    f = _weighted_samples(law_cls, prm, X, Y, step, dx, dy, geom)
+    hi = f @ w_hi
+    return hi, jnp.abs(hi - f @ w_lo)
+
+
+def _adaptive(settings):
+    """Whether ``settings`` ask for error-driven refinement (needs quad_order >= 2)."""
+    return (
+        settings.rel_tol is not None
+        and settings.quad_order >= 2
+        and settings.refine_pixels > 0
+        and settings.refine_rounds > 0
+    )
 
 
 def component_image(law_cls, prm, grid, geom, settings):
-    """One component on a regular grid, with its core refined.
+    """One component on a regular grid, integrated to ``settings.rel_tol``.
+
+    Steps (``sampling="adaptive"``; static shapes throughout):
+
+    1. every grid pixel by the ``quad_order`` Gauss-Legendre rule, with an error
+       estimate from the embedded lower-order rule;
+    2. the ``refine_size`` x ``refine_size`` pixels around the centre exactly, from edge
+       integrals of the enclosed light (:mod:`._core`); laws without a closed-form
+       enclosed light get nested geometric refinement instead (``refine_levels``);
+    3. up to ``refine_rounds`` rounds: the ``refine_pixels`` cells with the largest
+       estimated error relative to max(|pixel|, 1e-3 peak) (:func:`jax.lax.top_k`) are
+       split into ``refine_factor`` x ``refine_factor`` sub-cells and re-integrated,
+       where that estimate exceeds ``rel_tol``; the next round refines the worst of
+       those sub-cells. A round runs only if some cell still exceeds ``rel_tol``.
 
     Parameters
     ----------
@@ -109,17 +159,102 @@ def component_image(law_cls, prm, grid, geom, settings):
             img = imfit_component_image(law, law_cls, prm, grid, geom, img)
         return img
     order = settings.quad_order
-    img = profile_pixels(law, prm, X, Y, step, order, geom)
-    if settings.refine_size == 0:
-        return img
-    cd, crpix, ref = geom
-    pc = crpix + jnp.linalg.inv(cd) @ (jax.lax.stop_gradient(prm[:2]) - ref)
-    fr = settings.refine_factor
-    big = hf + wf + 10  # negative indices -> out of range, then dropped
-    for level in range(settings.refine_levels):
-        nw = settings.refine_size if level == 0 else 3
-        img = _refine_level(law, prm, img, pc, grid, geom, order, level, nw, fr, big)
+    adaptive = _adaptive(settings)
+    if adaptive:
+        img, est = profile_pixels_with_error(law, prm, X, Y, step, order, geom)
+    else:
+        img, est = profile_pixels(law, prm, X, Y, step, order, geom), None
+    if settings.refine_size:
+        cd, crpix, ref = geom
+        pc = crpix + jnp.linalg.inv(cd) @ (jax.lax.stop_gradient(prm[:2]) - ref)
+        img, rows, cols = _refine_core(law, law_cls, prm, img, pc, grid, geom, settings)
+        if adaptive:  # the core is exact (or refined): no budget for it
+            est = est.at[rows[:, None], cols[None, :]].set(0.0, mode="drop")
+    if adaptive:
+        img = refine_worst(law, prm, img, est, X, Y, step, geom, settings)
     return img
+
+
+def _refine_core(law, law_cls, prm, img, pc, grid, geom, settings):
+    """The block of pixels around the centre: exact edge integrals where the law has a
+    closed-form enclosed light, else nested geometric refinement."""
+    hf, wf = grid[3]
+    nw = settings.refine_size
+    big = hf + wf + 10  # negative indices -> out of range, then dropped
+    frac = enclosed_fraction(law_cls, settings)
+    if frac is not None:
+        vals, rows, cols = core_block(frac, prm, pc, grid, geom, nw, CORE_NODES)
+        rr = jnp.where(rows < 0, big, rows)
+        cc = jnp.where(cols < 0, big, cols)
+        return img.at[rr[:, None], cc[None, :]].set(vals, mode="drop"), rr, cc
+    x0, y0, s, _ = grid
+    fr = settings.refine_factor
+    for level in range(settings.refine_levels):
+        n = nw if level == 0 else 3
+        img = _refine_level(law, prm, img, pc, grid, geom, settings.quad_order, level, n, fr, big)
+    i0 = jnp.floor((pc[0] - x0) * s + 0.5).astype(int) - nw // 2
+    j0 = jnp.floor((pc[1] - y0) * s + 0.5).astype(int) - nw // 2
+    rr, cc = j0 + jnp.arange(nw), i0 + jnp.arange(nw)
+    return img, jnp.where(rr < 0, big, rr), jnp.where(cc < 0, big, cc)
+
+
+def refine_worst(law, prm, img, est, X, Y, step, geom, settings):
+    """Error-driven refinement rounds (step 3 of :func:`component_image`).
+
+    Parameters
+    ----------
+    law : bound law (:func:`bind_law`)
+    prm : array (P,)
+    img, est : arrays (Hf, Wf)
+        Pixel fluxes and their error estimates.
+    X, Y : arrays (Hf, Wf)
+        Pixel centres (image pixels).
+    step : float
+        Grid pixel size (image pixels).
+    geom : (cd, crpix, ref_sky)
+    settings : RenderSettings
+
+    Returns
+    -------
+    array (Hf, Wf)
+    """
+    order, f, tol = settings.quad_order, settings.refine_factor, settings.rel_tol
+    k = min(settings.refine_pixels, img.size)
+    sub = (np.arange(f) + 0.5) / f - 0.5
+    peak = jax.lax.stop_gradient(jnp.max(jnp.abs(img)))
+    denom = jax.lax.stop_gradient(jnp.abs(img) + BRIGHT_FRACTION * peak).ravel()
+    # the pool of candidate cells: centre, size, value, error, parent pixel, its scale
+    cx, cy, cval = X.ravel(), Y.ravel(), img.ravel()
+    parent = jnp.arange(img.size)
+    key = jax.lax.stop_gradient(est).ravel() / denom
+    size = step
+    flat = img.ravel()
+    for _ in range(settings.refine_rounds):
+        top, pick = jax.lax.top_k(key, k)
+        live = top > tol
+
+        def split(args, pick=pick, live=live, size=size):
+            flat, cx, cy, cval, parent = args
+            xs = cx[pick][:, None, None] + sub[None, None, :] * size + jnp.zeros((1, f, 1))
+            ys = cy[pick][:, None, None] + sub[None, :, None] * size + jnp.zeros((1, 1, f))
+            v, e = profile_pixels_with_error(law, prm, xs, ys, size / f, order, geom)
+            corr = jnp.where(live, v.sum(axis=(1, 2)) - cval[pick], 0.0)
+            flat = flat.at[parent[pick]].add(corr)
+            par = jnp.repeat(parent[pick], f * f)
+            ekey = jax.lax.stop_gradient(e).ravel() / denom[par]
+            ekey = jnp.where(jnp.repeat(live, f * f), ekey, 0.0)
+            return flat, xs.ravel(), ys.ravel(), v.ravel(), par, ekey
+
+        def skip(args):
+            flat = args[0]
+            z = jnp.zeros(k * f * f)
+            return flat, z, z, z, jnp.zeros(k * f * f, int), z
+
+        flat, cx, cy, cval, parent, key = jax.lax.cond(
+            top[0] > tol, split, skip, (flat, cx, cy, cval, parent)
+        )
+        size = size / f
+    return flat.reshape(img.shape)
 
 
 def _refine_level(law_cls, prm, img, pc, grid, geom, order, level, nw, fr, big):

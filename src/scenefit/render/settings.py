@@ -88,6 +88,9 @@ class RenderSettings:
     refine_size: int = 5
     refine_factor: int = 8
     refine_levels: int = 3
+    rel_tol: float | None = 1e-4
+    refine_pixels: int = 256
+    refine_rounds: int = 2
     sampling: str = "adaptive"
     sersic_bn: str | None = None
     convolution: str = "auto"
