@@ -302,7 +302,9 @@ def parse_console(text):
         out["initial"] = float(m[1])
     if m := re.search(r"AIC = ([-+0-9.eE]+), BIC", text):
         out["aic"] = float(m[1])
-    tail = text[text.rfind("\nX0\t") :] if "\nX0\t" in text else ""
+    # the final parameters follow the AIC line (verbose outputs list earlier iterations)
+    start = text.rfind("AIC = ")
+    tail = text[start:] if start >= 0 else text[text.rfind("\nX0\t") :]
     seen = {}
     for line in tail.splitlines():
         if line.startswith("FUNCTION") or not (m := _PARAM.match(line)):
