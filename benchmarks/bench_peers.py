@@ -85,6 +85,7 @@ def run_timed(cmd, *, cwd=None, env=None, timeout=None) -> dict:
             "rc": p.returncode,
             "wall_s": wall,
             "peak_mb": usage.ru_maxrss / 1024.0,
+            "cpu_s": usage.ru_utime + usage.ru_stime,
             "timed_out": killed.is_set(),
             "stdout": out.read().decode(errors="replace"),
             "stderr": err.read().decode(errors="replace"),
@@ -188,7 +189,8 @@ def run_scenefit_warm(case, args) -> dict:
 
 def _base(r) -> dict:
     status = "timeout" if r["timed_out"] else ("ok" if r["rc"] in (0, 1) else f"rc={r['rc']}")
-    rec = {"wall_s": r["wall_s"], "peak_mb": r["peak_mb"], "rc": r["rc"], "status": status}
+    keys = ("wall_s", "cpu_s", "peak_mb", "rc")
+    rec = {**{k: r[k] for k in keys}, "status": status}
     if status not in ("ok",):
         rec["stderr_tail"] = r["stderr"][-2000:]
     return rec
@@ -260,7 +262,12 @@ def main(argv=None) -> int:
         ap.error(f"unknown codes {sorted(unknown)}; choose from {PEERS + SCENEFIT}")
 
     jsonl = out / ("results_noiseless.jsonl" if args.noiseless else "results.jsonl")
-    machine = {"machine": platform.machine(), "cpus": os.cpu_count(), "python": sys.version[:6]}
+    machine = {
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "scenefit_git": _git_version(),
+    }
     records = []
     for case in write_cases(specs, out, args):
         truth = json.loads((case / "truth.json").read_text())
@@ -296,6 +303,16 @@ def main(argv=None) -> int:
     return 0
 
 
+def _git_version() -> str:
+    try:
+        r = subprocess.run(
+            ["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True
+        )
+        return r.stdout.strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
 # ------------------------------------------------------------------ tables
 def _f(v, fmt="{:.3g}"):
     return "-" if v is None else fmt.format(v)
@@ -304,10 +321,10 @@ def _f(v, fmt="{:.3g}"):
 def markdown(records) -> str:
     """Two markdown tables: one row per (case, code), and scenefit's speed-ups."""
     head = (
-        "| case | code | wall s | fit s | iter | chi2/dof | |dn| med/max | "
+        "| case | code | wall s | cpu s | fit s | iter | chi2/dof | |dn| med/max | "
         "|dr_e|/r_e med/max | |dI_e|/I_e med/max | centre px med/max | peak MB | status |"
     )
-    lines = [head, "|" + "---|" * 12]
+    lines = [head, "|" + "---|" * 13]
     for r in records:
         rec = [
             f"{_f(r.get(f'{k}_med'))}/{_f(r.get(f'{k}_max'))}" if f"{k}_med" in r else "-"
@@ -315,6 +332,7 @@ def markdown(records) -> str:
         ]
         lines.append(
             f"| {r['case']} | {r['code']} | {_f(r.get('wall_s'), '{:.2f}')} | "
+            f"{_f(r.get('cpu_s'), '{:.2f}')} | "
             f"{_f(r.get('fit_s'), '{:.3f}')} | {_f(r.get('iterations'), '{}')} | "
             f"{_f(r.get('chi2_dof'), '{:.4f}')} | " + " | ".join(rec) + f" | "
             f"{_f(r.get('peak_mb'), '{:.0f}')} | {r.get('status', '')} |"
