@@ -325,7 +325,8 @@ def run_cli(argv):
     return rc, buf.getvalue()
 
 
-def line(case, ref_file, sampling, quantity, ref, ours, sigma=None):
+def line(case, ref_file, sampling, quantity, ref, ours, sigma=None, sigma_from="imfit"):
+    """One JSON record; ``sigma`` (the recorded 1-sigma error) gives ``diff_in_sigma``."""
     rec = {"case": case, "imfit_output": ref_file, "sampling": sampling, "quantity": quantity}
     rec["reference"], rec["scenefit"] = ref, ours
     if isinstance(ref, (int, float)) and isinstance(ours, (int, float)):
@@ -334,6 +335,7 @@ def line(case, ref_file, sampling, quantity, ref, ours, sigma=None):
         rec["rel_diff"] = d / abs(ref) if ref else (0.0 if d == 0 else math.inf)
         if sigma:
             rec["diff_in_sigma"] = d / sigma
+            rec["sigma_from"] = sigma_from
     return rec
 
 
@@ -368,7 +370,11 @@ def fit_cases(only):
                     yield line(case, ref_file, sampling, q, ref[q], ours.get(q))
             for name, (v, e) in ref["params"].items():
                 mine = ours["params"].get(name, (None, None))
-                yield line(case, ref_file, sampling, name, v, mine[0], e or None)
+                if e is None and mine[1]:
+                    # Imfit's Nelder-Mead runs print no errors: use scenefit's
+                    yield line(case, ref_file, sampling, name, v, mine[0], mine[1], "scenefit")
+                else:
+                    yield line(case, ref_file, sampling, name, v, mine[0], e or None)
                 if e:
                     yield line(case, ref_file, sampling, f"{name} error", e, mine[1])
 
@@ -482,7 +488,8 @@ def _worst(recs):
     sig = [r for r in pars if "diff_in_sigma" in r]
     if sig:
         w = max(sig, key=lambda r: abs(r["diff_in_sigma"]))
-        return f"{w['quantity']} {w['diff_in_sigma']:+.3f} sigma"
+        star = "*" if w["sigma_from"] == "scenefit" else ""
+        return f"{w['quantity']} {w['diff_in_sigma']:+.3f} sigma{star}"
     rel = [r for r in pars if "rel_diff" in r and r["reference"]]
     if rel:
         w = max(rel, key=lambda r: abs(r["rel_diff"]))
