@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
 import jax
@@ -23,6 +24,7 @@ from ..render import (
 from ..render.renderer import check_scene_and_image
 from .covariance import covariance_from_fisher
 from .lm import CONVERGED, LM_MESSAGES, lm_solve
+from .priors import SoftConstraint, build_priors, prior_residuals
 from .result import FitResult
 
 __all__ = ["fit"]
@@ -40,6 +42,8 @@ def fit(
     max_iter: int = 200,
     ftol: float = 1e-9,
     xtol: float = 1e-10,
+    priors: Mapping | None = None,
+    constraints: Sequence[SoftConstraint] = (),
 ) -> FitResult:
     """Fit a scene to an image by Levenberg-Marquardt.
 
@@ -58,6 +62,13 @@ def fit(
         Maximum LM iterations.
     ftol, xtol : float
         Relative tolerances on the objective and the step.
+    priors : mapping, optional
+        Gaussian priors ``{"comp.param": (mean, sigma)}`` (physical units) or
+        :class:`~scenefit.fitting.GaussianPrior` values, on free parameters.
+    constraints : sequence of SoftConstraint
+        Soft constraints: any differentiable function of named parameters with a
+        width. Priors and constraints are extra residuals of the LM objective (see
+        :mod:`scenefit.fitting.priors`); the covariance includes them.
 
     Returns
     -------
@@ -88,12 +99,19 @@ def fit(
     layout, vals, x0 = build_layout(scene)
     if layout.n_free == 0:
         raise ValueError("no free parameters: every parameter is fixed or tied")
-    dof = image.n_valid - layout.n_free
     spec = image_spec(image)
     kinds = np.asarray(layout.kinds)
     u0 = to_unconstrained(x0, kinds, vals.lo, vals.hi)
-    solve = _compiled(layout, spec, settings, likelihood)
-    args = (
+    pset = build_priors(layout, vals.base, priors, constraints)
+    solve = _compiled(layout, spec, settings, likelihood, pset.static)
+    args = problem_args(vals, image, pset)
+    state = solve(jnp.asarray(u0), int(max_iter), float(ftol), float(xtol), *args)
+    return finish_fit(scene, image, layout, vals, pset, state, likelihood, settings, t0)
+
+
+def problem_args(vals, image, pset) -> tuple:
+    """The array arguments of the functions from :func:`make_objective`."""
+    return (
         jnp.asarray(vals.base),
         jnp.asarray(vals.lo),
         jnp.asarray(vals.hi),
@@ -101,10 +119,17 @@ def fit(
         jnp.asarray(image.invvar),
         image.gain,
         image_inputs(image),
+        pset.arrays,
     )
-    state = solve(jnp.asarray(u0), int(max_iter), float(ftol), float(xtol), *args)
+
+
+def finish_fit(scene, image, layout, vals, pset, state, likelihood, settings, t0) -> FitResult:
+    """FitResult from a final LM state (numpy side: covariance, flags, penalties)."""
+    kinds = np.asarray(layout.kinds)
+    dof = image.n_valid - layout.n_free
     status = int(state.status)
-    x, dxdu = (np.asarray(v) for v in _to_physical(state.u, jnp.asarray(kinds), *args[1:3]))
+    args = (jnp.asarray(vals.lo), jnp.asarray(vals.hi))
+    x, dxdu = (np.asarray(v) for v in _to_physical(state.u, jnp.asarray(kinds), *args))
     # Fisher matrix in physical units: J_x = J_u / (dx/du)
     with np.errstate(divide="ignore", invalid="ignore"):
         jx = np.asarray(state.jac) / dxdu[None, :]
@@ -116,11 +141,13 @@ def fit(
     new_scene = _wrap_angles(scene.with_values(p))
     width = np.where(np.isfinite(vals.hi - vals.lo), vals.hi - vals.lo, np.maximum(np.abs(x), 1))
     near = (np.abs(x - vals.lo) <= 1e-6 * width) | (np.abs(vals.hi - x) <= 1e-6 * width)
+    rp = np.asarray(state.r)[np.asarray(state.r).shape[0] - pset.size :]
+    penalty = float(np.sum(rp * rp)) if pset.size else 0.0
     return FitResult(
         scene=new_scene,
         initial=scene,
         image=image,
-        objective=float(state.obj),
+        objective=float(state.obj) - penalty,
         dof=int(dof),
         n_iter=int(state.n_iter),
         n_eval=int(state.n_eval),
@@ -134,37 +161,82 @@ def fit(
         likelihood=likelihood,
         settings=settings,
         seconds=time.perf_counter() - t0,
+        penalty=penalty,
+        penalties=dict(zip(pset.labels, (float(v) for v in rp), strict=True)),
     )
 
 
-@lru_cache(maxsize=64)
-def _compiled(layout: Layout, spec, settings, likelihood):
-    """Jitted LM solver for one scene structure and image structure (cached)."""
+def make_objective(layout: Layout, spec, settings, likelihood, prior_static):
+    """``(fun, linearize, log_jacobian)`` of the unconstrained parameters u.
+
+    ``fun(u, *args) -> (r, objective)``, ``linearize(u, *args) -> (r, objective, J)``
+    with ``args`` from :func:`problem_args`; r stacks the whitened pixel residuals
+    and the prior/constraint residuals. ``log_jacobian(u, lo, hi)`` is
+    sum_i ln |dx_i/du_i| of the bound transforms. All are pure and traceable.
+    """
     render = make_renderer(layout, spec, settings)
     model_jac = make_model_jacobian(layout, spec, settings)
     kinds = jnp.asarray(layout.kinds, dtype=int)
+    has_priors = bool(prior_static[0] or prior_static[1])
 
-    @jax.jit
-    def solve(u0, max_iter, ftol, xtol, base, lo, hi, data, invvar, gain, inputs):
-        def fun(u):
-            x = from_unconstrained(u, kinds, lo, hi)
-            model = render(layout.expand(x, base), inputs)
-            return residuals_and_objective(likelihood, model, data, invvar, gain)
+    def priors_of(u, base, lo, hi, parr):
+        p = layout.expand(from_unconstrained(u, kinds, lo, hi), base)
+        return prior_residuals(prior_static, p, parr)
 
-        def linearize(u):
-            x, dxdu = jax.jvp(
-                lambda v: from_unconstrained(v, kinds, lo, hi), (u,), (jnp.ones_like(u),)
-            )
-            p = layout.expand(x, base)
-            model = render(p, inputs)
-            r, obj = residuals_and_objective(likelihood, model, data, invvar, gain)
-            J = residual_jacobian(likelihood, model_jac(p, inputs), model, data, invvar, gain)
-            return r, obj, J * dxdu[None, :]
+    def fun(u, base, lo, hi, data, invvar, gain, inputs, parr):
+        x = from_unconstrained(u, kinds, lo, hi)
+        p = layout.expand(x, base)
+        model = render(p, inputs)
+        r, obj = residuals_and_objective(likelihood, model, data, invvar, gain)
+        if has_priors:
+            rp = prior_residuals(prior_static, p, parr)
+            r, obj = jnp.concatenate([r, rp]), obj + jnp.sum(rp * rp)
+        return r, obj
 
-        cap = jnp.where(kinds == 0, jnp.inf, _BOUNDED_STEP_CAP)
-        return lm_solve(fun, u0, max_iter, ftol, xtol, linearize=linearize, step_cap=cap)
+    def linearize(u, base, lo, hi, data, invvar, gain, inputs, parr):
+        x, dxdu = jax.jvp(lambda v: from_unconstrained(v, kinds, lo, hi), (u,), (jnp.ones_like(u),))
+        p = layout.expand(x, base)
+        model = render(p, inputs)
+        r, obj = residuals_and_objective(likelihood, model, data, invvar, gain)
+        J = residual_jacobian(likelihood, model_jac(p, inputs), model, data, invvar, gain)
+        J = J * dxdu[None, :]
+        if has_priors:
+            rp = prior_residuals(prior_static, p, parr)
+            Jp = jax.jacfwd(priors_of)(u, base, lo, hi, parr)
+            r, obj = jnp.concatenate([r, rp]), obj + jnp.sum(rp * rp)
+            J = jnp.concatenate([J, Jp])
+        return r, obj, J
+
+    def log_jacobian(u, lo, hi):
+        _, dxdu = jax.jvp(lambda v: from_unconstrained(v, kinds, lo, hi), (u,), (jnp.ones_like(u),))
+        return jnp.sum(jnp.log(jnp.abs(dxdu)))
+
+    return fun, linearize, log_jacobian
+
+
+def make_solver(layout: Layout, spec, settings, likelihood, prior_static):
+    """Un-jitted ``solve(u0, max_iter, ftol, xtol, *args) -> LMState`` (vmap-able)."""
+    fun, linearize, _ = make_objective(layout, spec, settings, likelihood, prior_static)
+    cap = jnp.where(jnp.asarray(layout.kinds, dtype=int) == 0, jnp.inf, _BOUNDED_STEP_CAP)
+
+    def solve(u0, max_iter, ftol, xtol, *args):
+        return lm_solve(
+            lambda u: fun(u, *args),
+            u0,
+            max_iter,
+            ftol,
+            xtol,
+            linearize=lambda u: linearize(u, *args),
+            step_cap=cap,
+        )
 
     return solve
+
+
+@lru_cache(maxsize=64)
+def _compiled(layout: Layout, spec, settings, likelihood, prior_static=((), ())):
+    """Jitted LM solver for one scene structure and image structure (cached)."""
+    return jax.jit(make_solver(layout, spec, settings, likelihood, prior_static))
 
 
 @jax.jit

@@ -22,7 +22,8 @@ class FitResult:
     image : Image
         The fitted image.
     objective : float
-        chi^2 (``likelihood="chi2"``) or Poisson deviance at the optimum.
+        chi^2 (``likelihood="chi2"``) or Poisson deviance of the pixels at the
+        optimum (priors and constraints excluded; see ``penalty``).
     dof : int
         Unmasked pixels minus free parameters.
     n_iter, n_eval : int
@@ -43,6 +44,12 @@ class FitResult:
     settings : RenderSettings
     seconds : float
         Wall time of the fit (compilation included when it happened).
+    penalty : float
+        Sum of the squared prior and constraint residuals at the optimum (0 without
+        priors); the LM minimised ``objective + penalty``.
+    penalties : dict
+        ``{label: residual}`` of each prior (``"prior:comp.param"``: (x - mean) / sigma)
+        and constraint ((g - target) / width).
     """
 
     scene: object
@@ -63,6 +70,8 @@ class FitResult:
     settings: object
     seconds: float = 0.0
     extra: dict = field(default_factory=dict)
+    penalty: float = 0.0
+    penalties: dict = field(default_factory=dict)
 
     @property
     def chi2(self) -> float:
@@ -121,6 +130,8 @@ class FitResult:
             if lead != a:
                 tag = f" (tied to {lead})"
             lines.append(f"  {a:24s} {v:14.6g} +/- {unc[a]:.3g}{tag}")
+        for label, r in self.penalties.items():
+            lines.append(f"  {label:24s} residual {r:+.3g} sigma")
         if self.at_bound:
             lines.append("  at a bound: " + ", ".join(self.at_bound))
         if self.ill_conditioned:
