@@ -121,15 +121,26 @@ def run_peer(code, case, args) -> dict:
             import_s=j["import_s"],
             iterations=j.get("iterations"),
             chi2_dof=j.get("chi2_dof"),
-            status=str(j.get("message", j.get("converged", ""))),
+            message=str(j.get("message", f"converged={j.get('converged')}")),
             params=j["params"],
         )
     return rec
 
 
-def _scenefit_cmd():
+def _scenefit_cmd(args):
     exe = shutil.which("scenefit")
-    return [exe] if exe else [sys.executable, "-m", "scenefit"]
+    return [exe] if exe and not args.scenefit_src else [sys.executable, "-m", "scenefit"]
+
+
+def _scenefit_env(args, **extra) -> dict:
+    """The environment of scenefit runs: ``--scenefit-src`` goes first on PYTHONPATH."""
+    env = dict(os.environ, **extra)
+    if args.scenefit_src:
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(pathlib.Path(args.scenefit_src).resolve())]
+            + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
+        )
+    return env
 
 
 def run_scenefit_cli(case, cache_dir, args) -> dict:
@@ -137,7 +148,7 @@ def run_scenefit_cli(case, cache_dir, args) -> dict:
 
     best = case / "scenefit_best.dat"
     best.unlink(missing_ok=True)
-    cmd = _scenefit_cmd() + [
+    cmd = _scenefit_cmd(args) + [
         "imfit",
         str(case / "imfit_init.dat"),
         str(case / "image.fits"),
@@ -146,7 +157,7 @@ def run_scenefit_cli(case, cache_dir, args) -> dict:
         "--save-params",
         str(best),
     ]
-    env = dict(os.environ, SCENEFIT_CACHE_DIR=str(cache_dir))
+    env = _scenefit_env(args, SCENEFIT_CACHE_DIR=str(cache_dir))
     env.pop("SCENEFIT_NO_CACHE", None)
     r = run_timed(cmd, env=env, timeout=args.timeout)
     rec = _base(r)
@@ -156,7 +167,7 @@ def run_scenefit_cli(case, cache_dir, args) -> dict:
             fit_s=stats.get("fit_s"),
             iterations=stats.get("NITER"),
             chi2_dof=stats.get("Reduced Chi^2"),
-            status="converged" if r["rc"] == 0 else "not converged",
+            message="converged" if r["rc"] == 0 else "not converged",
             params=imfit_model_to_native(read_imfit_config(best, check_limits=False)),
         )
     return rec
@@ -177,12 +188,13 @@ def _imfit_console_values(text: str) -> dict:
 
 def run_scenefit_warm(case, args) -> dict:
     cmd = [sys.executable, str(pathlib.Path(__file__).with_name("_bench_warm.py")), str(case)]
-    r = run_timed(cmd + ["--repeats", str(args.repeats)], timeout=args.timeout)
+    env = _scenefit_env(args)
+    r = run_timed(cmd + ["--repeats", str(args.repeats)], env=env, timeout=args.timeout)
     rec = _base(r)
     if r["rc"] == 0:
         j = _last_json(r["stdout"])
         rec.update({k: j[k] for k in ("fit_s", "first_fit_s", "import_s", "iterations")})
-        rec.update(chi2_dof=j["chi2_dof"], status=j["status"], params=j["params"])
+        rec.update(chi2_dof=j["chi2_dof"], message=j["status"], params=j["params"])
         rec["warm_fit_s"] = j["warm_fit_s"]
     return rec
 
@@ -243,6 +255,12 @@ def main(argv=None) -> int:
         help="skip AstroPhot where size^2 x N_galaxies exceeds this (default: 1000x16)",
     )
     ap.add_argument("--repeats", type=int, default=5, help="timed warm fits (scenefit-warm)")
+    ap.add_argument(
+        "--scenefit-src",
+        default=None,
+        help="run scenefit from this src/ folder (e.g. of a clean `git archive` export, so "
+        "that edits in the working tree during the run do not change what is measured)",
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--noiseless", action="store_true", help="fit the noiseless model images")
     args = ap.parse_args(argv)
@@ -267,6 +285,7 @@ def main(argv=None) -> int:
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "scenefit_git": _git_version(),
+        "scenefit_src": args.scenefit_src or "installed",
     }
     records = []
     for case in write_cases(specs, out, args):
@@ -335,7 +354,8 @@ def markdown(records) -> str:
             f"{_f(r.get('cpu_s'), '{:.2f}')} | "
             f"{_f(r.get('fit_s'), '{:.3f}')} | {_f(r.get('iterations'), '{}')} | "
             f"{_f(r.get('chi2_dof'), '{:.4f}')} | " + " | ".join(rec) + f" | "
-            f"{_f(r.get('peak_mb'), '{:.0f}')} | {r.get('status', '')} |"
+            f"{_f(r.get('peak_mb'), '{:.0f}')} | {r.get('status', '')}: "
+            f"{r.get('message', '')[:40]} |"
         )
     lines += ["", speedups(records)]
     return "\n".join(lines) + "\n"
