@@ -160,7 +160,7 @@ def test_models_text(capsys):
     assert rc == 0
     for name in MODEL_REGISTRY:
         assert re.search(rf"^{name} \(", out, flags=re.M)
-    assert re.search(r"^\s+n\s+-\s+\[0\.2, 10\]\s+Sersic index", out, flags=re.M)
+    assert re.search(r"^\s+n\s+-\s+2\s+\[0\.2, 10\]\s+Sersic index", out, flags=re.M)
 
 
 # ------------------------------------------------------------------------------ errors

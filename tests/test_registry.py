@@ -7,13 +7,24 @@ import pytest
 from scenefit.io import MODEL_REGISTRY, describe_models, model_class
 from scenefit.models import (
     MODEL_TYPES,
+    BrokenExponential,
+    CoreSersic,
     Exponential,
+    Ferrers,
     FlatSky,
     Gaussian,
+    GaussianRing,
+    King,
     Moffat,
+    MultiGaussian3,
+    Nuker,
     PointSource,
     Sersic,
+    Spline6,
+    Spline6Zero,
     TiltedSky,
+    multi_gaussian,
+    spline_profile,
 )
 
 EXPECTED = {
@@ -21,6 +32,15 @@ EXPECTED = {
     "exponential": Exponential,
     "gaussian": Gaussian,
     "moffat": Moffat,
+    "nuker": Nuker,
+    "core_sersic": CoreSersic,
+    "broken_exponential": BrokenExponential,
+    "king": King,
+    "ferrers": Ferrers,
+    "gaussian_ring": GaussianRing,
+    "mge3": MultiGaussian3,
+    "spline6": Spline6,
+    "spline6_zero": Spline6Zero,
     "point": PointSource,
     "flat_sky": FlatSky,
     "tilted_sky": TiltedSky,
@@ -84,3 +104,34 @@ def test_describe_models_returns_fresh_data():
     a = describe_models()
     a[0]["params"].clear()
     assert describe_models()[0]["params"]
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("mge5", lambda: multi_gaussian(5)),
+        ("MGE3", lambda: MultiGaussian3),
+        ("spline9", lambda: spline_profile(9, "loglinear")),
+        ("spline4_zero", lambda: spline_profile(4, "zero")),
+    ],
+)
+def test_sized_laws_resolve_by_name_to_one_cached_class(name, expected):
+    cls = model_class(name)
+    assert cls is expected()
+    assert cls.TYPE_NAME == name.lower()
+
+
+@pytest.mark.parametrize("bad", ["mge0", "spline2", "spline5_cubic"])
+def test_bad_sizes_are_value_errors(bad):
+    with pytest.raises(ValueError, match=r"mge0|spline2|spline5_cubic|1\.\.64|3\.\.64"):
+        model_class(bad)
+
+
+def test_describe_models_lists_defaults_inside_bounds():
+    for d in describe_models():
+        for p in d["params"]:
+            assert p["default"] is not None, (d["name"], p["name"])
+            if p["lo"] is not None:
+                assert p["default"] >= p["lo"]
+            if p["hi"] is not None:
+                assert p["default"] <= p["hi"]

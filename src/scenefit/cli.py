@@ -449,11 +449,18 @@ def _cmd_models(args) -> int:
         return 0
     for m in models:
         _print(f"{m['name']} ({m['class']}): {m['doc']}")
+        _print(f"    {'param':8s} {'unit':22s} {'default':>8s} {'bounds':16s} description")
         for p in m["params"]:
             bounds = f"[{_bound(p['lo'])}, {_bound(p['hi'])}]"
-            _print(f"    {p['name']:8s} {p['unit'] or '-':22s} {bounds:16s} {p['doc']}")
+            default = "-" if p["default"] is None else f"{p['default']:g}"
+            unit = p["unit"] or "-"
+            _print(f"    {p['name']:8s} {unit:22s} {default:>8s} {bounds:16s} {p['doc']}")
         _print("")
-    _print("bounds shown are the defaults; a configuration may set lo/hi per parameter.")
+    _print(
+        "bounds shown are the defaults; a configuration may set lo/hi per parameter.\n"
+        "default is a typical value for examples; unset parameters are initialised from "
+        "the image.\nOther sizes: mge<K> (K Gaussians), spline<N> / spline<N>_zero (N nodes)."
+    )
     return 0
 
 

@@ -3,12 +3,17 @@
 Strings meet types here and nowhere else: configuration files, scene files and the
 command line name a component type (``"sersic"``), and :func:`model_class` turns the
 name into the class (:class:`~scenefit.models.Sersic`). Names are the classes'
-``TYPE_NAME`` and are matched case-insensitively.
+``TYPE_NAME`` and are matched case-insensitively. Laws with a static size also accept
+any size by name: ``mge<K>`` (K Gaussians) and ``spline<N>`` / ``spline<N>_zero``
+(N nodes), built by :func:`~scenefit.models.multi_gaussian` and
+:func:`~scenefit.models.spline_profile`.
 """
 
 from __future__ import annotations
 
-from ..models import MODEL_TYPES
+import re
+
+from ..models import MODEL_TYPES, multi_gaussian, spline_profile
 
 __all__ = ["MODEL_REGISTRY", "model_class", "describe_models"]
 
@@ -44,12 +49,25 @@ def model_class(name: str) -> type:
     """
     if not isinstance(name, str):
         raise TypeError(f"a model type name must be a string, got {name!r}")
-    cls = MODEL_REGISTRY.get(name.strip().lower())
+    key = name.strip().lower()
+    cls = MODEL_REGISTRY.get(key) or _sized_class(key)
     if cls is None:
         raise ValueError(
             f"unknown model type {name!r}; valid types are {', '.join(MODEL_REGISTRY)}"
+            " (and mge<K>, spline<N>, spline<N>_zero for other sizes)"
         )
     return cls
+
+
+def _sized_class(key: str) -> type | None:
+    """``mge<K>`` / ``spline<N>`` / ``spline<N>_zero`` -> the class of that size."""
+    m = re.fullmatch(r"mge(\d+)", key)
+    if m:
+        return multi_gaussian(int(m.group(1)))
+    m = re.fullmatch(r"spline(\d+)(_zero)?", key)
+    if m:
+        return spline_profile(int(m.group(1)), "zero" if m.group(2) else "loglinear")
+    return None
 
 
 def describe_models() -> list[dict]:
@@ -60,8 +78,9 @@ def describe_models() -> list[dict]:
     list of dict
         One dict per type, in registry order, with keys ``name`` (type name),
         ``class`` (class name), ``doc`` (first line of the class docstring) and
-        ``params``: a list of ``{"name", "unit", "lo", "hi", "doc"}`` dicts giving each
-        parameter's unit and default bounds (``None`` for no bound). Only strings,
+        ``params``: a list of ``{"name", "unit", "default", "lo", "hi", "doc"}`` dicts
+        giving each parameter's unit, typical value (``default``, not applied
+        automatically) and default bounds (``None`` for none). Only strings,
         floats and None appear, so the result can be dumped to JSON as it is.
 
     Examples
@@ -82,6 +101,7 @@ def describe_models() -> list[dict]:
                     {
                         "name": s.name,
                         "unit": s.unit,
+                        "default": None if s.default is None else float(s.default),
                         "lo": None if s.lo is None else float(s.lo),
                         "hi": None if s.hi is None else float(s.hi),
                         "doc": s.doc,

@@ -33,16 +33,19 @@ class ParamSpec(NamedTuple):
     lo: float | None
     hi: float | None
     doc: str
+    #: a typical value (listed by ``scenefit models``; used by examples and contract
+    #: tests); never applied silently -- an unset parameter is filled by the initialiser
+    default: float | None = None
 
 
 POSITION = (
-    ParamSpec("x", "arcsec", None, None, "tangent-plane xi (east) of the centre"),
-    ParamSpec("y", "arcsec", None, None, "tangent-plane eta (north) of the centre"),
+    ParamSpec("x", "arcsec", None, None, "tangent-plane xi (east) of the centre", 0.0),
+    ParamSpec("y", "arcsec", None, None, "tangent-plane eta (north) of the centre", 0.0),
 )
-FLUX = ParamSpec("flux", "image units", None, None, "total flux (integral over the plane)")
+FLUX = ParamSpec("flux", "image units", None, None, "total flux (integral over the plane)", 1.0)
 SHAPE = (
-    ParamSpec("q", "", 0.02, 1.0, "axis ratio b/a"),
-    ParamSpec("pa", "deg", None, None, "position angle of the major axis, east of north"),
+    ParamSpec("q", "", 0.02, 1.0, "axis ratio b/a", 0.7),
+    ParamSpec("pa", "deg", None, None, "position angle of the major axis, east of north", 30.0),
 )
 
 

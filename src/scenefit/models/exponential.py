@@ -34,7 +34,7 @@ class Exponential(EllipticalProfile):
     PARAMS = (
         *POSITION,
         FLUX,
-        ParamSpec("h", "arcsec", 0.0, None, "scale length along the major axis"),
+        ParamSpec("h", "arcsec", 0.0, None, "scale length along the major axis", 2.0),
         *SHAPE,
     )
     TYPE_NAME = "exponential"

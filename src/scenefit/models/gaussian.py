@@ -34,7 +34,7 @@ class Gaussian(EllipticalProfile):
     PARAMS = (
         *POSITION,
         FLUX,
-        ParamSpec("sigma", "arcsec", 0.0, None, "standard deviation along the major axis"),
+        ParamSpec("sigma", "arcsec", 0.0, None, "standard deviation along the major axis", 1.5),
         *SHAPE,
     )
     TYPE_NAME = "gaussian"

@@ -40,8 +40,8 @@ class Moffat(EllipticalProfile):
     PARAMS = (
         *POSITION,
         FLUX,
-        ParamSpec("fwhm", "arcsec", 0.0, None, "full width at half maximum (major axis)"),
-        ParamSpec("beta", "", 1.01, 30.0, "power-law index"),
+        ParamSpec("fwhm", "arcsec", 0.0, None, "full width at half maximum (major axis)", 3.0),
+        ParamSpec("beta", "", 1.01, 30.0, "power-law index", 3.0),
         *SHAPE,
     )
     TYPE_NAME = "moffat"

@@ -133,8 +133,8 @@ class Sersic(EllipticalProfile):
     PARAMS = (
         *POSITION,
         FLUX,
-        ParamSpec("r_e", "arcsec", 0.0, None, "half-light radius along the major axis"),
-        ParamSpec("n", "", 0.2, 10.0, "Sersic index"),
+        ParamSpec("r_e", "arcsec", 0.0, None, "half-light radius along the major axis", 2.0),
+        ParamSpec("n", "", 0.2, 10.0, "Sersic index", 2.0),
         *SHAPE,
     )
     TYPE_NAME = "sersic"

@@ -26,7 +26,7 @@ class FlatSky(SkyModel):
     0.5
     """
 
-    PARAMS = (ParamSpec("sky", "image units / pixel", None, None, "background level"),)
+    PARAMS = (ParamSpec("sky", "image units / pixel", None, None, "background level", 0.0),)
     TYPE_NAME = "flat_sky"
 
     sky: object = None
@@ -55,9 +55,9 @@ class TiltedSky(SkyModel):
     """
 
     PARAMS = (
-        ParamSpec("sky", "image units / pixel", None, None, "level at the image centre"),
-        ParamSpec("dsky_dx", "image units / pixel^2", None, None, "gradient along columns"),
-        ParamSpec("dsky_dy", "image units / pixel^2", None, None, "gradient along rows"),
+        ParamSpec("sky", "image units / pixel", None, None, "level at the image centre", 0.0),
+        ParamSpec("dsky_dx", "image units / pixel^2", None, None, "gradient along columns", 0.0),
+        ParamSpec("dsky_dy", "image units / pixel^2", None, None, "gradient along rows", 0.0),
     )
     TYPE_NAME = "tilted_sky"
 

@@ -1,0 +1,270 @@
+"""Contract tests shared by every elliptical profile in ``scenefit.models.MODEL_TYPES``.
+
+Parametrised over the registry, so a new profile type is covered as soon as it is
+listed. Each type is checked at the typical values of its ``ParamSpec.default`` (placed
+off-centre, so no symmetry hides an error):
+
+* the law is finite and non-negative from r = 0 to r = 1e300, and so are its
+  derivatives with respect to the law parameters;
+* the rendered flux on the image equals flux x the fraction of the law's light inside
+  the image footprint, computed independently (a numerical cumulative integral of
+  ``radial`` and the polygon formula of tests/test_profiles_flux.py);
+* autodiff gradients of a weighted image sum match central finite differences;
+* with q = 1 the image does not depend on the position angle, and PA -> PA + 180 leaves
+  any image unchanged;
+* Levenberg-Marquardt injection and recovery (moderate S/N, seeded noise, perturbed
+  start) gives every free parameter within 3.5 sigma of the truth.
+
+Cost: all profiles share one scene and one compiled renderer (a component is isolated
+by zeroing the other fluxes), so only the recovery fits compile per type.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy.interpolate import PchipInterpolator
+
+import scenefit as sf
+from conftest import blank
+from scenefit._layout import build_layout
+from scenefit.models import MODEL_TYPES, EllipticalProfile
+from scenefit.parameters import Param
+from scenefit.render import RenderSettings, image_inputs, image_spec, make_renderer
+from test_profiles_flux import fraction_in_image
+
+PROFILES = [c for c in MODEL_TYPES if issubclass(c, EllipticalProfile)]
+IDS = [c.TYPE_NAME for c in PROFILES]
+SHAPE = (64, 64)
+CENTRE = dict(x=0.37, y=-0.21)
+
+
+def defaults(cls, **over):
+    kw = {s.name: s.default for s in cls.PARAMS}
+    kw.update(CENTRE, flux=100.0)
+    kw.update(over)
+    return kw
+
+
+def law_of(cls, kw):
+    names = cls.param_names()[3:-2]
+    return np.array([kw[n] for n in names], dtype=float)
+
+
+def test_every_profile_has_defaults_and_a_docstring_example():
+    for cls in PROFILES:
+        assert all(s.default is not None for s in cls.PARAMS), cls.__name__
+        assert ">>>" in (cls.__doc__ or ""), cls.__name__
+        for s in cls.PARAMS:
+            if s.lo is not None:
+                assert s.default >= s.lo, (cls.__name__, s.name)
+            if s.hi is not None:
+                assert s.default <= s.hi, (cls.__name__, s.name)
+
+
+# ------------------------------------------------------------------------------ law
+# Sersic's d/dn of (r / r_e)^(1/n) at r = 0 exactly is 0 * log(0) = nan. Pixel rules
+# sample r = 0 only with sampling="center" on a source centred on a pixel; the guard
+# belongs in models/sersic.py (reported, not changed here).
+_NAN_DERIVATIVE_AT_ZERO = {"sersic"}
+
+
+@pytest.mark.parametrize(
+    "cls",
+    [
+        pytest.param(
+            c,
+            marks=pytest.mark.xfail(
+                c.TYPE_NAME in _NAN_DERIVATIVE_AT_ZERO,
+                reason="nan law derivative at r = 0 exactly",
+                strict=True,
+            ),
+        )
+        for c in PROFILES
+    ],
+    ids=IDS,
+)
+def test_law_is_finite_everywhere(cls):
+    law = jnp.asarray(law_of(cls, defaults(cls)))
+    r = jnp.array([0.0, 1e-300, 1e-12, 1e-3, 0.5, 1.0, 3.0, 10.0, 1e3, 1e8, 1e300])
+    val = np.asarray(cls.radial(r, law))
+    assert np.all(np.isfinite(val)) and np.all(val >= 0), val
+    assert val[0] > 0
+    jac = np.asarray(jax.jacfwd(cls.radial, argnums=1)(r[:-1], law))  # r <= 1e8
+    assert np.all(np.isfinite(jac)), jac
+    tot = float(cls.total(law))
+    assert np.isfinite(tot) and tot > 0
+    assert np.all(np.isfinite(np.asarray(jax.grad(cls.total)(law))))
+
+
+def numeric_cdf(cls, law, r_far=80.0):
+    """Enclosed-light fraction CDF(R) = int_0^R 2 pi r I dr / total, independently:
+    8-point Gauss-Legendre on 4000 log-spaced panels (plus the law's own radii as
+    panel edges), interpolated monotonically."""
+    radii = [v for s, v in zip(cls.PARAMS[3:-2], law, strict=True) if s.unit == "arcsec"]
+    edges = np.unique(np.concatenate([[0.0], np.geomspace(1e-9, r_far, 4000), radii]))
+    edges = edges[edges <= r_far]
+    x, w = np.polynomial.legendre.leggauss(8)
+    a, b = edges[:-1, None], edges[1:, None]
+    r = 0.5 * (a + b) + 0.5 * (b - a) * x
+    f = 2 * np.pi * r * np.asarray(cls.radial(jnp.asarray(r), jnp.asarray(law)))
+    cum = np.concatenate([[0.0], np.cumsum((f * w).sum(axis=1) * 0.5 * (b - a)[:, 0])])
+    total = float(cls.total(jnp.asarray(law)))
+    interp = PchipInterpolator(edges, cum / total)
+    return lambda rr: float(interp(min(rr, r_far)))
+
+
+# ------------------------------------------------------------- one shared renderer
+@lru_cache(maxsize=1)
+def zoo():
+    """Every profile in one scene + the compiled renderer, loss and gradient."""
+    comps = [cls(name=cls.TYPE_NAME, **defaults(cls)) for cls in PROFILES]
+    scene = sf.Scene(comps)
+    layout, values, _ = build_layout(scene)
+    image = blank(SHAPE)
+    render = make_renderer(layout, image_spec(image), RenderSettings())
+    inputs = image_inputs(image)
+    w = jnp.asarray(np.random.default_rng(0).normal(size=SHAPE))
+
+    def loss(p):
+        return jnp.sum(w * render(p, inputs))
+
+    return (
+        image,
+        list(layout.addresses),
+        np.asarray(values.base, dtype=float),
+        jax.jit(lambda p: render(p, inputs)),
+        jax.jit(loss),
+        jax.jit(jax.grad(loss)),
+    )
+
+
+def only(cls, **changes):
+    """Full parameter vector with every other profile's flux at 0 and some values set."""
+    _, addr, p0, *_ = zoo()
+    p = p0.copy()
+    for i, a in enumerate(addr):
+        comp, par = a.split(".")
+        if par == "flux" and comp != cls.TYPE_NAME:
+            p[i] = 0.0
+        if comp == cls.TYPE_NAME and par in changes:
+            p[i] = changes[par]
+    return jnp.asarray(p)
+
+
+@pytest.mark.parametrize("cls", PROFILES, ids=IDS)
+def test_rendered_flux_matches_the_integral_of_the_law(cls):
+    image, _, _, render, *_ = zoo()
+    kw = defaults(cls)
+    model = np.asarray(render(only(cls)))
+    assert np.all(np.isfinite(model))
+    frac = fraction_in_image(
+        numeric_cdf(cls, law_of(cls, kw)), image, kw["x"], kw["y"], kw["q"], kw["pa"]
+    )
+    assert frac > 0.95
+    assert model.sum() == pytest.approx(kw["flux"] * frac, rel=2e-4)
+
+
+@pytest.mark.parametrize("cls", PROFILES, ids=IDS)
+def test_gradients_match_finite_differences(cls):
+    _, addr, _, _, loss, grad = zoo()
+    p = only(cls)
+    ad = np.asarray(grad(p))
+    mine = [i for i, a in enumerate(addr) if a.split(".")[0] == cls.TYPE_NAME]
+    bad = []
+    for i in mine:
+        h = 1e-5 * max(abs(float(p[i])), 1.0)
+        fd = (float(loss(p.at[i].add(h))) - float(loss(p.at[i].add(-h)))) / (2 * h)
+        if getattr(cls, "EXTRAPOLATION", None) == "zero" and addr[i].endswith(".r_max"):
+            continue  # the step at r_max: documented, autodiff misses the moving edge
+        if not abs(ad[i] - fd) <= 1e-5 * abs(ad[i]) + 1e-9 * np.abs(ad[mine]).max():
+            bad.append(f"{addr[i]}: ad={ad[i]:.8g} fd={fd:.8g}")
+        assert ad[i] != 0.0, f"{addr[i]} does not change the image"
+    assert not bad, "; ".join(bad)
+
+
+@pytest.mark.parametrize("cls", PROFILES, ids=IDS)
+def test_round_profile_is_rotation_invariant(cls):
+    render = zoo()[3]
+    a = np.asarray(render(only(cls, q=1.0, pa=0.0)))
+    for pa in (37.0, 90.0, 211.0):
+        b = np.asarray(render(only(cls, q=1.0, pa=pa)))
+        np.testing.assert_allclose(b, a, rtol=0, atol=1e-12 * a.max())
+
+
+@pytest.mark.parametrize("cls", PROFILES, ids=IDS)
+def test_pa_plus_180_is_the_same_image(cls):
+    render = zoo()[3]
+    kw = defaults(cls)
+    a = np.asarray(render(only(cls, pa=kw["pa"])))
+    b = np.asarray(render(only(cls, pa=kw["pa"] + 180.0)))
+    c = np.asarray(render(only(cls, pa=kw["pa"] + 90.0)))
+    np.testing.assert_allclose(b, a, rtol=0, atol=1e-12 * a.max())
+    assert np.abs(c - a).max() > 1e-3 * a.max()  # q < 1: a quarter turn does change it
+
+
+# --------------------------------------------------------------- injection-recovery
+NOISE = 0.02
+REC_SHAPE = (40, 40)
+
+
+def recovery_start(cls, truth, rng):
+    """Perturbed start: 0.3" in position, 5 deg in PA, 0.05 in q, 5 % elsewhere."""
+    start = {}
+    for s in cls.PARAMS:
+        v = truth[s.name]
+        if s.name in ("x", "y"):
+            v = v + rng.uniform(-0.3, 0.3)
+        elif s.name == "pa":
+            v = v + rng.uniform(-5, 5)
+        elif s.name == "q":
+            v = v + rng.uniform(-0.05, 0.05)
+        else:
+            v = v * rng.uniform(0.95, 1.05) if v != 0 else v + rng.uniform(-0.05, 0.05)
+        if s.lo is not None:
+            v = max(v, s.lo + 1e-3 * (abs(s.lo) + 1))
+        if s.hi is not None:
+            v = min(v, s.hi - 1e-3 * (abs(s.hi) + 1))
+        start[s.name] = v
+    return start
+
+
+def fixed_params(cls):
+    """Node radii of spline profiles are settings, fixed in a fit."""
+    return {"r_min", "r_max"} if hasattr(cls, "N_NODES") else set()
+
+
+def make_scene(cls, values):
+    fixed = fixed_params(cls)
+    kw = {}
+    for s in cls.PARAMS:
+        v = values[s.name]
+        kw[s.name] = Param(v, fixed=True) if s.name in fixed else v
+    return sf.Scene([cls(name="src", **kw)])
+
+
+@pytest.mark.parametrize("cls", PROFILES, ids=IDS)
+def test_injection_recovery(cls):
+    rng = np.random.default_rng(11 + PROFILES.index(cls))
+    truth = defaults(cls)
+    image0 = blank(REC_SHAPE)
+    model = np.asarray(sf.render(make_scene(cls, truth), image0))
+    data = model + rng.normal(0.0, NOISE, REC_SHAPE)
+    image = sf.Image(data, sigma=NOISE)
+    res = sf.fit(make_scene(cls, recovery_start(cls, truth, rng)), image)
+    assert res.converged, res.message
+    pulls = {}
+    for s in cls.PARAMS:
+        if s.name in fixed_params(cls):
+            continue
+        d = res.value(f"src.{s.name}") - truth[s.name]
+        if s.name == "pa":
+            d = (d + 90.0) % 180.0 - 90.0
+        pulls[s.name] = d / res.error(f"src.{s.name}")
+    assert all(np.isfinite(v) for v in pulls.values()), pulls
+    worst = max(pulls, key=lambda k: abs(pulls[k]))
+    assert abs(pulls[worst]) < 3.5, pulls
