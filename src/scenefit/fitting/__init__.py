@@ -3,8 +3,10 @@
 from .batch import fit_batch
 from .fit import fit
 from .lm import LM_MESSAGES
+from .posterior import PosteriorSamples
 from .priors import GaussianPrior, PriorError, SoftConstraint
 from .result import FitResult
+from .sample import sample_nuts
 
 __all__ = [
     "fit",
@@ -14,4 +16,6 @@ __all__ = [
     "GaussianPrior",
     "SoftConstraint",
     "PriorError",
+    "sample_nuts",
+    "PosteriorSamples",
 ]

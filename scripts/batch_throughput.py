@@ -1,0 +1,135 @@
+"""Batch LM throughput: fit_batch vs a loop of single fit() calls on Sersic cutouts.
+
+Draws ``--n`` seeded 64 x 64 mocks of one PSF-convolved Sersic (7 free parameters: x, y,
+flux, r_e, n, q, pa; the sky is known and subtracted), starts each fit from a perturbed
+guess, and times (both warm, i.e. after a first call that compiles):
+
+* ``fit_batch`` on all cutouts in one vectorised call;
+* a loop of ``fit`` over the first ``--loop-n`` cutouts (fits/s extrapolates).
+
+Prints one JSON line.
+
+    python scripts/batch_throughput.py [--n 200] [--loop-n 50] [--seed 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+
+import numpy as np
+
+SIZE = 64
+NOISE = 1.0
+
+
+def make_cutouts(n: int, seed: int):
+    """(images, starts, truths): seeded Sersic mocks with S/N of a few hundred."""
+    import scenefit as sf
+
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[-5:6, -5:6]
+    psf = np.exp(-0.5 * (xx**2 + yy**2) / 1.3**2)
+    blank = sf.Image(np.zeros((SIZE, SIZE)), psf=psf, pixel_scale=1.0)
+    images, starts, truths = [], [], []
+    for _ in range(n):
+        t = dict(
+            x=rng.uniform(-2, 2),
+            y=rng.uniform(-2, 2),
+            flux=rng.uniform(2e3, 2e4),
+            r_e=rng.uniform(2.0, 8.0),
+            n=rng.uniform(0.7, 4.0),
+            q=rng.uniform(0.3, 0.95),
+            pa=rng.uniform(0, 180),
+        )
+        truth = sf.Scene([sf.Sersic(**t)])
+        model = sf.render(truth, blank)
+        data = model + rng.normal(0, NOISE, model.shape)
+        s = dict(
+            x=t["x"] + rng.normal(0, 0.5),
+            y=t["y"] + rng.normal(0, 0.5),
+            flux=t["flux"] * rng.uniform(0.7, 1.3),
+            r_e=t["r_e"] * rng.uniform(0.7, 1.3),
+            n=float(np.clip(t["n"] + rng.normal(0, 0.3), 0.5, 6.0)),
+            q=float(np.clip(t["q"] + rng.normal(0, 0.05), 0.1, 0.99)),
+            pa=t["pa"] + rng.normal(0, 5),
+        )
+        images.append(blank.replace(data=data, sigma=NOISE))
+        starts.append(sf.Scene([sf.Sersic(**s)]))
+        truths.append(truth)
+    return images, starts, truths
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=200)
+    ap.add_argument("--loop-n", type=int, default=50)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+
+    import jax
+
+    from scenefit.fitting import fit, fit_batch
+
+    images, starts, truths = make_cutouts(args.n, args.seed)
+
+    t0 = time.perf_counter()
+    fit_batch(starts, images)  # compile (and a first run)
+    t_batch_first = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    batch = fit_batch(starts, images)
+    t_batch = time.perf_counter() - t0
+
+    m = min(args.loop_n, args.n)
+    t0 = time.perf_counter()
+    fit(starts[0], images[0])  # compile
+    t_single_first = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    loop = [fit(s, i) for s, i in zip(starts[:m], images[:m], strict=True)]
+    t_loop = time.perf_counter() - t0
+
+    # agreement of batch and single fits, and pulls against the truth
+    diffs, pulls = [], []
+    for k in range(m):
+        for a in loop[k].free:
+            e = loop[k].error(a)
+            if np.isfinite(e) and e > 0:
+                diffs.append(abs(batch[k].value(a) - loop[k].value(a)) / e)
+    for r, t in zip(batch, truths, strict=True):
+        for a in r.free:
+            e = r.error(a)
+            if np.isfinite(e) and e > 0 and a != "sersic.pa":
+                pulls.append((r.value(a) - t.param(a).value) / e)
+    pulls = np.asarray(pulls)
+    out = {
+        "script": "batch_throughput",
+        "n_cutouts": args.n,
+        "shape": [SIZE, SIZE],
+        "free_params": len(batch[0].free),
+        "batch_fits_per_s": args.n / t_batch,
+        "batch_seconds_warm": t_batch,
+        "batch_seconds_first_call": t_batch_first,
+        "loop_n": m,
+        "loop_fits_per_s": m / t_loop,
+        "loop_seconds_warm": t_loop,
+        "single_seconds_first_call": t_single_first,
+        "speedup_batch_vs_loop": (args.n / t_batch) / (m / t_loop),
+        "batch_converged": int(sum(r.converged for r in batch)),
+        "loop_converged": int(sum(r.converged for r in loop)),
+        "max_batch_minus_loop_in_sigma": float(max(diffs)) if diffs else None,
+        "frac_abs_pull_lt_3": float(np.mean(np.abs(pulls) < 3)),
+        "device": jax.devices()[0].device_kind,
+        "platform": jax.default_backend(),
+        "cpu_count": __import__("os").cpu_count(),
+        "machine": platform.machine(),
+        "jax": jax.__version__,
+        "seed": args.seed,
+    }
+    print(json.dumps(out))
+    return out
+
+
+if __name__ == "__main__":
+    main()
