@@ -75,3 +75,20 @@ def test_gaussian_galaxy_with_oversampled_psf(s, tol):
     ref = pixel_gaussian(SHAPE, px, py, np.hypot(q * sigma, SIGMA_P), np.hypot(sigma, SIGMA_P))
     err = np.abs(m - ref).max() / ref.max()
     assert err < tol, err
+
+
+def test_even_psf_moves_the_model_by_its_centroid_offset():
+    """An even-sized PSF centred on the middle of its array (between pixels) moves the
+    model by PixelPSF.centroid_offset = -0.5 / s px on each axis."""
+    from conftest import centroid
+
+    s = 2
+    size = 2 * int(7 * SIGMA_P * s)  # even
+    yy, xx = np.mgrid[:size, :size] - (size - 1) / 2.0
+    arr = np.exp(-0.5 * (xx**2 + yy**2) / (SIGMA_P * s) ** 2)
+    offset = sf.PixelPSF(arr, oversampling=s).centroid_offset
+    assert offset == pytest.approx((-0.25, -0.25), abs=1e-12)
+    image = blank(SHAPE, psf=arr, psf_oversampling=s)
+    x, y = (float(v) for v in image.pixel_to_sky(19.3, 20.6))
+    m = sf.render(sf.Scene([sf.Gaussian(x=x, y=y, flux=1.0, sigma=2.0, q=1.0, pa=0.0)]), image)
+    assert centroid(m) == pytest.approx((19.3 - 0.25, 20.6 - 0.25), abs=1e-6)

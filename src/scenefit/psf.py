@@ -4,7 +4,10 @@ Conventions
 -----------
 * A PSF image is normalised to sum 1 when it is built (the input is not modified).
 * Its centre is the centre of pixel ``(ny // 2, nx // 2)`` (0-based row, column), the
-  convention of Imfit and GALFIT; odd sizes are recommended.
+  convention of Imfit and GALFIT, for odd and even sizes; odd sizes are recommended.
+  A model's centroid moves by the PSF centroid's offset from that pixel
+  (:attr:`PixelPSF.centroid_offset`): an even-sized PSF whose light is centred on the
+  middle of the array moves models by -0.5 px (/ oversampling) along that axis.
 * ``oversampling = s`` means that s x s PSF pixels cover one image pixel; the model is
   then rendered on a grid s times finer than the image, convolved, and binned.
 * The PSF image is convolved with the pixel-integrated model, as Imfit and GALFIT do;
@@ -73,6 +76,28 @@ class PixelPSF:
     def oversampling(self) -> int:
         """PSF pixels per image pixel."""
         return self._oversampling
+
+    @property
+    def centroid_offset(self) -> tuple[float, float]:
+        """(dx, dy): the PSF's light centroid minus its declared centre, image pixels.
+
+        Convolution moves every model's centroid by this much; it is (0, 0) for a
+        PSF symmetric about pixel (ny // 2, nx // 2).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> PixelPSF(np.ones((4, 4))).centroid_offset  # even size, centred in the array
+        (-0.5, -0.5)
+        >>> [round(v, 12) for v in PixelPSF(np.ones((3, 3))).centroid_offset]
+        [0.0, 0.0]
+        """
+        ny, nx = self._image.shape
+        yy, xx = np.mgrid[:ny, :nx]
+        s = self._oversampling
+        dx = float((xx * self._image).sum() - nx // 2) / s
+        dy = float((yy * self._image).sum() - ny // 2) / s
+        return (dx, dy)
 
     @property
     def shape(self) -> tuple[int, int]:
