@@ -67,6 +67,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--loop-n", type=int, default=50)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--methods", default="map,vmap", help="fit_batch methods to time")
     args = ap.parse_args(argv)
 
     import jax
@@ -75,12 +76,16 @@ def main(argv=None) -> dict:
 
     images, starts, truths = make_cutouts(args.n, args.seed)
 
-    t0 = time.perf_counter()
-    fit_batch(starts, images)  # compile (and a first run)
-    t_batch_first = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    batch = fit_batch(starts, images)
-    t_batch = time.perf_counter() - t0
+    timings = {}
+    for method in args.methods.split(","):
+        t0 = time.perf_counter()
+        fit_batch(starts, images, method=method)  # compile (and a first run)
+        first = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        batch = fit_batch(starts, images, method=method)
+        timings[method] = (first, time.perf_counter() - t0, batch)
+    best = min(timings, key=lambda m: timings[m][1])
+    t_batch_first, t_batch, batch = timings[best]
 
     m = min(args.loop_n, args.n)
     t0 = time.perf_counter()
@@ -108,7 +113,12 @@ def main(argv=None) -> dict:
         "n_cutouts": args.n,
         "shape": [SIZE, SIZE],
         "free_params": len(batch[0].free),
+        "batch_method_best": best,
         "batch_fits_per_s": args.n / t_batch,
+        "batch_fits_per_s_by_method": {m: args.n / v[1] for m, v in timings.items()},
+        "batch_converged_by_method": {
+            m: int(sum(r.converged for r in v[2])) for m, v in timings.items()
+        },
         "batch_seconds_warm": t_batch,
         "batch_seconds_first_call": t_batch_first,
         "loop_n": m,

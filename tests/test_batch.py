@@ -44,11 +44,12 @@ def _start(truth):
     )
 
 
-def test_batch_equals_loop_of_single_fits_and_isolates_failures():
+@pytest.mark.parametrize("method", ["map", pytest.param("vmap", marks=pytest.mark.slow)])
+def test_batch_equals_loop_of_single_fits_and_isolates_failures(method):
     cases = [_cutout(s) for s in range(3)] + [_cutout(9, mask_all_but=3)]
     images = [c[0] for c in cases]
     starts = [_start(c[1]) for c in cases]
-    batch = fit_batch(starts, images)
+    batch = fit_batch(starts, images, method=method)
     assert len(batch) == 4
     for k in range(3):
         single = fit(starts[k], images[k])
@@ -66,7 +67,7 @@ def test_batch_equals_loop_of_single_fits_and_isolates_failures():
 def test_one_template_scene_for_all_images():
     images = [_cutout(s)[0] for s in (11, 12, 13, 14)]  # batch of 4: reuses the compilation
     template = _start(_cutout(11)[1])
-    res = fit_batch(template, images)
+    res = fit_batch(template, images, method="map")
     assert all(r.initial == template for r in res)
     assert res[0].value("gaussian.x") != res[1].value("gaussian.x")
 
@@ -80,3 +81,5 @@ def test_structure_mismatch_is_rejected():
         fit_batch(truth, [img, sf.Image(np.zeros((10, 10)))])
     with pytest.raises(BatchError, match="2 scenes for 1 images"):
         fit_batch([truth, truth], [img])
+    with pytest.raises(ValueError, match="method"):
+        fit_batch(truth, [img], method="pmap")

@@ -214,8 +214,9 @@ def make_objective(layout: Layout, spec, settings, likelihood, prior_static):
     return fun, linearize, log_jacobian
 
 
-def make_solver(layout: Layout, spec, settings, likelihood, prior_static):
-    """Un-jitted ``solve(u0, max_iter, ftol, xtol, *args) -> LMState`` (vmap-able)."""
+def make_solver(layout: Layout, spec, settings, likelihood, prior_static, eager_jacobian=False):
+    """Un-jitted ``solve(u0, max_iter, ftol, xtol, *args) -> LMState`` (vmap-able;
+    ``eager_jacobian`` as in :func:`~scenefit.fitting.lm.lm_solve`)."""
     fun, linearize, _ = make_objective(layout, spec, settings, likelihood, prior_static)
     cap = jnp.where(jnp.asarray(layout.kinds, dtype=int) == 0, jnp.inf, _BOUNDED_STEP_CAP)
 
@@ -228,6 +229,7 @@ def make_solver(layout: Layout, spec, settings, likelihood, prior_static):
             xtol,
             linearize=lambda u: linearize(u, *args),
             step_cap=cap,
+            eager_jacobian=eager_jacobian,
         )
 
     return solve

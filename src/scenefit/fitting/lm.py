@@ -59,7 +59,16 @@ def residuals_and_jacobian(fun, u):
 
 
 def lm_solve(
-    fun, u0, max_iter, ftol=1e-9, xtol=1e-10, gtol=1e-12, lam0=1e-3, linearize=None, step_cap=None
+    fun,
+    u0,
+    max_iter,
+    ftol=1e-9,
+    xtol=1e-10,
+    gtol=1e-12,
+    lam0=1e-3,
+    linearize=None,
+    step_cap=None,
+    eager_jacobian=False,
 ):
     """Minimise ``objective`` with residuals ``r`` from ``fun(u) -> (r, objective)``.
 
@@ -86,6 +95,11 @@ def lm_solve(
         few units so that a parameter starting near a bound, where the transform is
         nearly flat, does not jump across the whole range on a linearisation that
         holds only locally.
+    eager_jacobian : bool
+        Linearise at every trial point (residuals and Jacobian in one pass) instead of
+        evaluating residuals there and linearising only after an accepted step. This
+        avoids ``lax.cond``, which ``jax.vmap`` turns into evaluating both branches:
+        use it when the solver is vmapped over many problems.
 
     Returns
     -------
@@ -99,12 +113,16 @@ def lm_solve(
             return residuals_and_jacobian(fun, u)
 
     n, f = jax.eval_shape(fun, u0)[0].shape[0], u0.shape[0]
+    if eager_jacobian:
+        r0, obj0, jac0 = linearize(u0)
+    else:
+        r0, obj0, jac0 = jnp.zeros(n), jnp.asarray(jnp.inf), jnp.zeros((n, f))
     init = LMState(
         u=u0,
-        r=jnp.zeros(n),
-        obj=jnp.asarray(jnp.inf),
-        jac=jnp.zeros((n, f)),
-        need_jac=jnp.asarray(True),
+        r=r0,
+        obj=jnp.asarray(obj0),
+        jac=jac0,
+        need_jac=jnp.asarray(not eager_jacobian),
         lam=jnp.asarray(lam0, float),
         nu=jnp.asarray(2.0),
         n_iter=jnp.asarray(0),
@@ -118,12 +136,15 @@ def lm_solve(
 
     def body(s):
         # 1. (re)linearise at u after an accepted step (or at the start)
-        r, obj, J = jax.lax.cond(
-            s.need_jac,
-            linearize,
-            lambda u: (s.r, s.obj, s.jac),
-            s.u,
-        )
+        if eager_jacobian:
+            r, obj, J = s.r, s.obj, s.jac
+        else:
+            r, obj, J = jax.lax.cond(
+                s.need_jac,
+                linearize,
+                lambda u: (s.r, s.obj, s.jac),
+                s.u,
+            )
         done = s.status != 0  # this pass only relinearised at the final point
         bad_start = ~jnp.isfinite(obj)
         # 2. damped Gauss-Newton step
@@ -137,7 +158,10 @@ def lm_solve(
             shrink = jnp.min(jnp.where(jnp.abs(step) > step_cap, step_cap / jnp.abs(step), 1.0))
             step = step * shrink
         u_new = s.u + step
-        r_new, f_new = fun(u_new)
+        if eager_jacobian:
+            r_new, f_new, J_new = linearize(u_new)
+        else:
+            r_new, f_new = fun(u_new)
         pred = -2.0 * step @ g - step @ (A @ step)
         actual = obj - f_new
         rho = actual / jnp.where(pred > 0, pred, jnp.inf)
@@ -160,8 +184,8 @@ def lm_solve(
             u=jnp.where(ok, u_new, s.u),
             r=jnp.where(ok, r_new, r),
             obj=jnp.where(ok, f_new, obj),
-            jac=J,
-            need_jac=ok,
+            jac=jnp.where(ok, J_new, J) if eager_jacobian else J,
+            need_jac=jnp.zeros((), bool) if eager_jacobian else ok,
             lam=jnp.where(done, s.lam, lam),
             nu=nu,
             n_iter=n_iter,

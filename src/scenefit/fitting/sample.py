@@ -179,6 +179,7 @@ def run_nuts(
     max_tree_depth: int = 10,
     algo: str = "NUTS",
     block: int = 50,
+    forward_mode: bool = False,
 ) -> PosteriorSamples:
     """NUTS (or HMC) on any potential ``U(u) = -ln p(u)`` of a flat vector u (F,).
 
@@ -187,7 +188,8 @@ def run_nuts(
     the reported units. The transitions run in compiled blocks of ``block`` steps
     (compiled once, before timing; ``num_warmup`` is rounded up to a multiple of it);
     ``seconds_warmup`` and ``seconds_sampling`` exclude compilation
-    (``extra["seconds_compile"]``).
+    (``extra["seconds_compile"]``). ``forward_mode`` takes the gradient of the
+    potential by forward-mode differentiation (F passes) instead of reverse mode.
     """
     try:
         from numpyro.diagnostics import effective_sample_size, split_gelman_rubin
@@ -231,6 +233,7 @@ def run_nuts(
             dense_mass=True,
             target_accept_prob=target_accept,
             max_tree_depth=max_tree_depth,
+            forward_mode_differentiation=forward_mode,
             rng_key=keys[c],
         )
         for c in range(num_chains)
