@@ -27,6 +27,7 @@ import argparse
 import json
 import pathlib
 import resource
+import sys
 import time
 
 import numpy as np
@@ -45,6 +46,14 @@ def _timed(fn, *args, repeats=5):
         jax.block_until_ready(fn(*args))
         times.append(time.perf_counter() - t0)
     return first, float(np.median(times))
+
+
+class _Progress(dict):
+    """A dict of timings that also prints each entry to stderr as it is measured."""
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        print(f"{key}: {value}", file=sys.stderr, flush=True)
 
 
 def profile(case: pathlib.Path, repeats: int = 5) -> dict:
@@ -92,7 +101,7 @@ def profile(case: pathlib.Path, repeats: int = 5) -> dict:
 
     settings = RenderSettings()
     f_render, f_jac, f_lin = pieces(settings)
-    t = {}
+    t = _Progress()
     t["render_compile"], t["render"] = _timed(f_render, p0, repeats=repeats)
     t["jacobian_compile"], t["jacobian"] = _timed(f_jac, p0, repeats=repeats)
     t["linearize_compile"], t["linearize"] = _timed(f_lin, p0, repeats=repeats)
@@ -153,7 +162,7 @@ def profile(case: pathlib.Path, repeats: int = 5) -> dict:
         per_iteration=t["fit"] / max(res.n_iter, 1),
         status=res.message,
     )
-    out["seconds"] = {k: round(v, 5) for k, v in t.items()}
+    out["seconds"] = {k: round(v, 5) for k, v in dict(t).items()}
     out["window_fraction"] = _window_fraction(case, image)
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return out
