@@ -5,7 +5,7 @@ The PSF is a circular Gaussian of sigma = 2 px sampled at pixel centres; the ref
 is the same Gaussian sampled around the shifted position (normalised to unit sum).
 Tolerances are ~1.3x the maxima measured by ``scripts/measure_psf_shift_accuracy.py``
 over these offsets (fourier 3.9e-10, lanczos3 4.6e-3, cubic 7.4e-3, bilinear 5.7e-2 of
-the peak); snapping the PSF to the nearest pixel would be off by 0.23 of the peak.
+the peak); snapping the PSF to the nearest pixel would be off by 0.22 of the peak.
 """
 
 from __future__ import annotations
@@ -37,14 +37,15 @@ def shifted_gaussian(px, py):
 @pytest.mark.parametrize("interp", list(TOL))
 def test_interpolated_psf_matches_the_shifted_analytic_psf(interp):
     image = blank(SHAPE, psf=gaussian_psf(29, SIGMA))
-    worst = 0.0
+    worst = snapped = 0.0
     for dx, dy in OFFSETS:
         px, py = 16.0 + dx, 16.0 + dy
         m = render_point(image, px, py, interp)
         ref = shifted_gaussian(px, py)
         worst = max(worst, np.abs(m - ref).max() / ref.max())
-        snapped = shifted_gaussian(round(px), round(py))
-        assert np.abs(snapped - ref).max() / ref.max() > 0.1  # the shift matters
+        near = shifted_gaussian(np.floor(px + 0.5), np.floor(py + 0.5))
+        snapped = max(snapped, np.abs(near - ref).max() / ref.max())
+    assert snapped > 0.15  # the sub-pixel shift matters (0.22 of the peak)
     assert worst < TOL[interp], worst
 
 
