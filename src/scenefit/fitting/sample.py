@@ -54,6 +54,7 @@ def sample_nuts(
     target_accept: float = 0.8,
     max_tree_depth: int = 10,
     algo: str = "NUTS",
+    gradient: str = "auto",
 ) -> PosteriorSamples:
     """Draw posterior samples of the free parameters of ``scene`` by NUTS.
 
@@ -80,6 +81,8 @@ def sample_nuts(
         NUTS settings.
     algo : {"NUTS", "HMC"}
         No-U-turn sampler, or HMC with a fixed trajectory length.
+    gradient : {"auto", "reverse", "forward"}
+        Differentiation mode of the log-density (see :func:`run_nuts`).
 
     Returns
     -------
@@ -139,6 +142,7 @@ def sample_nuts(
         target_accept=target_accept,
         max_tree_depth=max_tree_depth,
         algo=algo,
+        gradient=gradient,
     )
     post.extra["lm"] = start
     return post
@@ -179,7 +183,7 @@ def run_nuts(
     max_tree_depth: int = 10,
     algo: str = "NUTS",
     block: int = 50,
-    forward_mode: bool = False,
+    gradient: str = "auto",
 ) -> PosteriorSamples:
     """NUTS (or HMC) on any potential ``U(u) = -ln p(u)`` of a flat vector u (F,).
 
@@ -188,8 +192,10 @@ def run_nuts(
     the reported units. The transitions run in compiled blocks of ``block`` steps
     (compiled once, before timing; ``num_warmup`` is rounded up to a multiple of it);
     ``seconds_warmup`` and ``seconds_sampling`` exclude compilation
-    (``extra["seconds_compile"]``). ``forward_mode`` takes the gradient of the
-    potential by forward-mode differentiation (F passes) instead of reverse mode.
+    (``extra["seconds_compile"]``). ``gradient`` chooses reverse- or forward-mode
+    differentiation of the potential (``"reverse"``, ``"forward"``: F passes); ``"auto"``
+    uses reverse mode unless it gives a non-finite gradient at ``u_hat`` where forward
+    mode does not (``extra["gradient"]`` says which was used).
     """
     try:
         from numpyro.diagnostics import effective_sample_size, split_gelman_rubin
@@ -204,6 +210,14 @@ def run_nuts(
     u_hat = np.asarray(u_hat, float)
     cov_u = np.asarray(cov_u, float)
     nf = len(u_hat)
+    if gradient == "auto":
+        rev = np.asarray(jax.jit(jax.grad(potential))(jnp.asarray(u_hat)))
+        gradient = "reverse"
+        if not np.all(np.isfinite(rev)):
+            fwd = np.asarray(jax.jit(jax.jacfwd(potential))(jnp.asarray(u_hat)))
+            gradient = "forward" if np.all(np.isfinite(fwd)) else "reverse"
+    if gradient not in ("reverse", "forward"):
+        raise ValueError(f"gradient must be 'auto', 'reverse' or 'forward', got {gradient!r}")
     rng = np.random.default_rng(seed)
     chol = np.linalg.cholesky(cov_u + 1e-12 * np.eye(nf) * np.max(np.diag(cov_u)))
     init = u_hat[None, :] + rng.standard_normal((num_chains, nf)) @ chol.T
@@ -233,7 +247,7 @@ def run_nuts(
             dense_mass=True,
             target_accept_prob=target_accept,
             max_tree_depth=max_tree_depth,
-            forward_mode_differentiation=forward_mode,
+            forward_mode_differentiation=gradient == "forward",
             rng_key=keys[c],
         )
         for c in range(num_chains)
@@ -275,6 +289,7 @@ def run_nuts(
         seconds_sampling=t_run,
         extra={
             "algo": algo,
+            "gradient": gradient,
             "seconds_compile": t_compile,
             "num_warmup": num_warmup,
             "mean_accept_prob": float(np.mean(acc)),
