@@ -76,9 +76,10 @@ def run(case: pathlib.Path, variants, with_fit: bool) -> None:
         if with_fit:
             kinds = np.asarray(layout.kinds)
             u0 = jnp.asarray(to_unconstrained(x0, kinds, vals.lo, vals.hi))
-            solve = _compiled(layout, spec, settings, "chi2")
+            solve = _compiled(layout, spec, settings, "chi2", ((), ()))
             args = (base, jnp.asarray(vals.lo), jnp.asarray(vals.hi), jnp.asarray(image.data))
-            args += (jnp.asarray(image.invvar), image.gain, inputs)
+            empty = jnp.zeros(0)
+            args += (jnp.asarray(image.invvar), image.gain, inputs, (empty,) * 4)
             out["fit"], _ = _stages(solve, u0, 200, 1e-9, 1e-10, *args)
         for k in ("render", "jacobian", "fit"):
             if k in out:

@@ -6,7 +6,9 @@ Everything here is deterministic; tests that need noise build their own seeded
 
 from __future__ import annotations
 
+import jax
 import numpy as np
+import pytest
 
 import scenefit as sf
 
@@ -36,3 +38,16 @@ def centroid(img):
     yy, xx = np.mgrid[: img.shape[0], : img.shape[1]]
     tot = img.sum()
     return float((xx * img).sum() / tot), float((yy * img).sum() / tot)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _release_compiled_code():
+    """Drop JAX's compiled executables after each test module.
+
+    Each XLA CPU executable holds ~17 memory mappings; the whole suite compiles
+    thousands, and a process that passes ``vm.max_map_count`` (65530 by default) is
+    killed inside the compiler (SIGSEGV or SIGABRT). Modules share almost no compiled
+    code, so clearing between them costs little.
+    """
+    yield
+    jax.clear_caches()

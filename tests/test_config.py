@@ -227,7 +227,8 @@ def test_scene_file_instead_of_sources(files):
         (
             "sources: [{type: sersik}]",
             r"sources\[0\]\.type: unknown model type 'sersik'; "
-            r"valid types are sersic, exponential, gaussian, moffat, point, flat_sky, tilted_sky",
+            r"valid types are sersic, exponential, gaussian, moffat, nuker, .*, point, flat_sky, "
+            r"tilted_sky",
         ),
         ("sources: [{type: sersic, radius: 2}]", r"unknown key\(s\) 'radius' for a sersic"),
         ("sources: [{type: sersic, r_e: big}]", r"sources\[0\]\.r_e: expected a number"),

@@ -62,3 +62,34 @@ def test_reference_is_converged():
     b = reference_image((15, 15), *args, r_e=0.3, n=8.0, sub=8, order=14, levels=60)
     bright = b > 1e-3 * b.max()
     assert np.max(np.abs(a - b)[bright] / b[bright]) < 1e-9
+
+
+@pytest.mark.parametrize("index", [0, 3], ids=["x", "h"])
+def test_adaptive_image_is_continuous_in_the_parameters(index):
+    """Error-driven refinement blends cells in as they cross the budget, so the image
+    has no steps as a parameter moves (steps of the size of the integration error would
+    leave terraces in the fit objective). Measured on a thin exponential: the first
+    differences of a weighted image sum over 200 steps of 1e-4 deviate from a smooth
+    (quadratic) trend by 1.4e-5 of their size; without blending by 8e-3 (x) and 4e-2 (h).
+    """
+    import jax
+    import jax.numpy as jnp
+
+    from scenefit._layout import build_layout
+    from scenefit.render import image_inputs, image_spec, make_renderer
+
+    img = sf.Image(np.zeros((40, 40)))
+    comp = sf.Exponential(x=0.3, y=0.1, flux=100.0, h=1.5, q=0.25, pa=70.0)
+    layout, vals, _ = build_layout(sf.Scene([comp]))
+    render = make_renderer(layout, image_spec(img), sf.RenderSettings())
+    inputs = image_inputs(img)
+    w = jnp.asarray(np.random.default_rng(1).normal(size=(40, 40)))
+    loss = jax.jit(jax.vmap(lambda p: jnp.sum(w * render(p, inputs))))
+    ts = np.linspace(0.0, 0.02, 201)
+    p = (
+        jnp.asarray(vals.base)[None, :]
+        + jnp.asarray(np.eye(len(vals.base))[index])[None] * ts[:, None]
+    )
+    d = np.diff(np.asarray(loss(p)))
+    trend = np.polyval(np.polyfit(ts[1:], d, 2), ts[1:])
+    assert np.abs(d - trend).max() <= 1e-3 * np.abs(d).mean()

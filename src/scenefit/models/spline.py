@@ -59,8 +59,10 @@ _EXTRA_DOC = {
         "is finite and I is continuous."
     ),
     "zero": (
-        "zero. The edge at r_max is a step, so derivatives with respect to r_max "
-        "miss the moving-edge term (keep r_max fixed when fitting)."
+        "zero, reached continuously: inside r_max the law is "
+        "I = I_0' max(exp(S(r)) - exp(s_last), 0) (the value at the last node subtracted, as "
+        "in King's tidal truncation), so the s_k are node values before that subtraction "
+        "and every derivative, r_max included, is exact."
     ),
 }
 
@@ -139,7 +141,7 @@ def _radial(n_nodes, extrapolation):
     def radial(r, law):
         log_in, outside, lam, s_end, r_max = _log_profile(r, law, n_nodes)
         if extrapolation == "zero":
-            return jnp.where(outside, 0.0, jnp.exp(log_in))
+            return jnp.where(outside, 0.0, jnp.maximum(jnp.exp(log_in) - jnp.exp(s_end), 0.0))
         tail = s_end - lam * (r - r_max)
         return jnp.exp(jnp.where(outside, tail, log_in))
 

@@ -95,8 +95,13 @@ def core_block(frac, prm, pc, grid, geom, nw, nodes):
     a = xi * jnp.sin(th) + eta * jnp.cos(th)
     b = (xi * jnp.cos(th) - eta * jnp.sin(th)) / q
     U = jnp.stack([a, b], axis=-1)  # corners (nw + 1, nw + 1, 2), [row, col]
-    h = _edge_integrals(frac, law, U[:, :-1], U[:, 1:], nodes)  # along x: (nw+1, nw)
-    v = _edge_integrals(frac, law, U[:-1, :], U[1:, :], nodes)  # along y: (nw, nw+1)
+    # every edge in one call (one copy of the law in the compiled program)
+    m = (nw + 1) * nw
+    starts = jnp.concatenate([U[:, :-1].reshape(m, 2), U[:-1, :].reshape(m, 2)])
+    ends = jnp.concatenate([U[:, 1:].reshape(m, 2), U[1:, :].reshape(m, 2)])
+    e = _edge_integrals(frac, law, starts, ends, nodes)
+    h = e[:m].reshape(nw + 1, nw)  # along x
+    v = e[m:].reshape(nw, nw + 1)  # along y
     # pixel (j, i): corners (i, j) -> (i+1, j) -> (i+1, j+1) -> (i, j+1), a closed loop
     loop = h[:-1, :] + v[:, 1:] - h[1:, :] - v[:, :-1]
     # the loop runs counter-clockwise in u when det(M) > 0; M = diag(1, 1/q) R cd with

@@ -14,11 +14,11 @@ L = 1 - (1 + (r / alpha)^2)^(1 - beta) (Moffat 1969).
 from __future__ import annotations
 
 import jax.numpy as jnp
-from jax.scipy.special import gammainc
 
 from ..models import Exponential, Gaussian, Moffat, Sersic
 from ..models.moffat import moffat_alpha
 from ..models.sersic import bn_of
+from ._gamma import lower_gamma_p
 
 __all__ = ["enclosed_fraction"]
 
@@ -27,7 +27,7 @@ def _sersic(bn_rule):
     def frac(r, law):
         r_e, n = law[..., 0], law[..., 1]
         b = bn_of(n, bn_rule)
-        return gammainc(2.0 * n, b * jnp.power(r / r_e, 1.0 / n))
+        return lower_gamma_p(2.0 * n, b * jnp.power(r / r_e, 1.0 / n))
 
     return frac
 
