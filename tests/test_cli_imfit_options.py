@@ -131,12 +131,6 @@ def test_psf_point_source_initial_statistic(capsys):
     assert _chi2(capsys.readouterr().out) == pytest.approx(1846834.686862, rel=1e-9)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Imfit places a PointSource by bicubic interpolation of the PSF image; scenefit "
-    "uses Fourier phase ramps (or Lanczos/Keys/bilinear kernels), which differ for this "
-    "undersampled PSF (FWHM 2 px): chi^2 22523 at Imfit's best fit (measured)",
-)
 def test_psf_point_source_best_fit_statistic(tmp_path, capsys):
     cfg = tmp_path / "ps.dat"
     cfg.write_text(
@@ -144,8 +138,10 @@ def test_psf_point_source_best_fit_statistic(tmp_path, capsys):
         "FUNCTION FlatSky\nI_sky 100 fixed\n"
     )
     img, psf = str(T / "psf_moffat_fwhm2.fits"), str(T / "psf_moffat_fwhm2_35x35.fits")
-    assert main(["imfit", str(cfg), img, "--psf", psf, "--chisquare-only"]) == 0
-    # imfit_textout8a: 1991.946235 at the (rounded) best fit
+    args = ["imfit", str(cfg), img, "--psf", psf, "--chisquare-only", "--imfit-sampling"]
+    assert main(args) == 0
+    # imfit_textout8a: 1991.946235 at the (rounded, 6-digit) best fit; Imfit places the
+    # point by bicubic-spline interpolation of the PSF (RenderSettings.imfit())
     assert _chi2(capsys.readouterr().out) == pytest.approx(1991.946235, rel=1e-3)
 
 

@@ -88,9 +88,11 @@ def test_direct_convolution_matches_numpy_reference():
     np.testing.assert_allclose(out, ref, rtol=0, atol=1e-14)
 
 
-@pytest.mark.parametrize("method,points", [("direct", "fourier"), ("direct", "lanczos3")])
+@pytest.mark.parametrize(
+    "method,points", [("direct", "fourier"), ("direct", "lanczos3"), ("fft", "bicubic")]
+)
 def test_jacobian_with_direct_convolution_equals_dense(method, points):
-    """(The FFT path is covered by tests/test_jacobian.py.)"""
+    """(The FFT path is covered by tests/test_jacobian.py; bicubic points skip it.)"""
     img = blank(SHAPE, psf=asymmetric_psf(5, 5), psf_oversampling=1)
     layout, vals, x0 = build_layout(scene())
     spec, inputs = image_spec(img), image_inputs(img)

@@ -12,7 +12,7 @@ CONVOLUTION_METHODS = ("auto", "fft", "direct")
 #: accepted values of :attr:`RenderSettings.subpixel_shift`
 SUBPIXEL_SHIFTS = (None, "lanczos3", "bilinear")
 #: accepted values of :attr:`RenderSettings.point_interp`
-POINT_INTERPS = ("fourier", "lanczos3", "cubic", "bilinear")
+POINT_INTERPS = ("fourier", "lanczos3", "cubic", "bilinear", "bicubic")
 
 
 def check_psf_options(settings) -> None:

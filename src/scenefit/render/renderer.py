@@ -29,6 +29,7 @@ from scipy.fft import next_fast_len
 
 from .._layout import Layout, build_layout
 from ..models import EllipticalProfile, PointLike, SkyModel
+from ._bicubic import bicubic_point_image
 from ._conv_cost import choose_convolution
 from ._convolve import bin_image, convolve, convolve_with_points, deposit_points, point_spectra
 from ._integrate import profile_group_jacobian, render_profile_group
@@ -148,15 +149,31 @@ class _Grid:
         row = (pc[:, 1] - self.y0) * self.s
         return jnp.stack([col, row, prm[:, 2]], axis=1)
 
+    @property
+    def bicubic_points(self) -> bool:
+        """Point sources are PSF images interpolated at pixel centres, not convolved."""
+        return self.has_psf and self.point_kernel == "bicubic"
+
+    def point_image(self, pts, psf):
+        """Bicubic point sources at image resolution, (H, W) (:mod:`._bicubic`)."""
+        inner = pts - jnp.array([self.mw, self.mh, 0.0])  # the grid without its margin
+        return bin_image(
+            bicubic_point_image(inner, psf, (self.h * self.s, self.w * self.s)), self.s
+        )
+
     def finish(self, conv, pts, psf):
         """Convolve (with points), crop and bin: fine grid -> (H, W)."""
-        if pts is not None and (self.point_kernel is not None or not self.has_psf):
+        extra = None
+        if pts is not None and self.bicubic_points:
+            extra, pts = self.point_image(pts, psf), None
+        elif pts is not None and (self.point_kernel is not None or not self.has_psf):
             conv = deposit_points(conv, pts, self.point_kernel or "bilinear")
             pts = None
         if self.has_psf:
             conv = convolve_with_points(conv, psf, pts, self.fft_shape, self.method)
             conv = conv[self.mh : self.mh + self.h * self.s, self.mw : self.mw + self.w * self.s]
-        return bin_image(conv, self.s)
+        out = bin_image(conv, self.s)
+        return out if extra is None else out + extra
 
 
 def _has_points(layout: Layout) -> bool:
@@ -226,6 +243,10 @@ def make_model_jacobian(layout: Layout, spec: ImageSpec, settings: RenderSetting
                 d = group_jacobian(typ, prm, g.fine, _geom(inputs), settings)
                 conv_imgs.append(d.reshape(k * npar, g.hf, g.wf)[keep])
                 conv_cols.append(cols[keep])
+            elif issubclass(typ, PointLike) and g.bicubic_points:
+                d = jax.lax.map(partial(_bicubic_point_derivative, g, inputs), prm)
+                direct.append(d.reshape(k * npar, g.h, g.w)[keep])
+                direct_cols.append(cols[keep])
             elif issubclass(typ, PointLike):
                 d = jax.lax.map(lambda q: _point_derivative(g, q, inputs), prm)
                 if g.has_psf and g.point_kernel is None:
@@ -256,6 +277,15 @@ def _sky_derivative(typ, offsets, prm):
     """d/d(params) of one sky component, (P, H, W)."""
     dx, dy = offsets
     return jnp.moveaxis(jax.jacfwd(lambda v: typ.evaluate(v[None], dx, dy))(prm), -1, 0)
+
+
+def _bicubic_point_derivative(g: _Grid, inputs, prm):
+    """d/d(x, y, flux) of one bicubic point source at image resolution, (3, H, W)."""
+
+    def image(q):
+        return g.point_image(g.point_coords(q[None], inputs), inputs["psf"])
+
+    return jnp.moveaxis(jax.jacfwd(image)(prm), -1, 0)
 
 
 def _point_derivative(g: _Grid, prm, inputs):

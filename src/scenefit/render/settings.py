@@ -77,10 +77,14 @@ class RenderSettings:
         profile is integrated centred on a pixel and moved to its sub-pixel centre by
         this interpolation before convolution (AstroPhot's re-centring). See the PSF
         section of ``docs/conventions.md`` for when it helps.
-    point_interp : {"fourier", "lanczos3", "cubic", "bilinear"}
+    point_interp : {"fourier", "lanczos3", "cubic", "bilinear", "bicubic"}
         How a point source's PSF is placed at its sub-pixel position: ``"fourier"``
-        (default) an exact band-limited shift (phase ramp); otherwise the PSF image is
-        interpolated with that kernel, flux-normalised (photutils ePSF style).
+        (default) an exact band-limited shift (phase ramp); ``"lanczos3"``, ``"cubic"``,
+        ``"bilinear"``: the PSF image interpolated with that kernel, flux-normalised
+        (photutils ePSF style); ``"bicubic"``: Imfit's ``PointSource`` rule, the PSF
+        interpolated by a bicubic spline (GSL's ``interp2d_bicubic``: Hermite patches
+        with natural-spline node derivatives) and sampled at pixel centres, zero beyond
+        the PSF image (flux not renormalised; :mod:`._bicubic`). ``imfit()`` selects it.
 
     Notes
     -----
@@ -122,8 +126,13 @@ class RenderSettings:
     @classmethod
     def imfit(cls, subsampling: bool = True) -> RenderSettings:
         """Settings that reproduce Imfit's ``makeimage`` (``subsampling=False``:
-        its ``--nosubsampling``), both with Imfit's series b_n."""
-        return cls(sampling="imfit" if subsampling else "center", sersic_bn="series")
+        its ``--nosubsampling``), both with Imfit's series b_n and its bicubic
+        point-source placement."""
+        return cls(
+            sampling="imfit" if subsampling else "center",
+            sersic_bn="series",
+            point_interp="bicubic",
+        )
 
     def __post_init__(self):
         check_psf_options(self)
