@@ -29,6 +29,27 @@ CASES = {
         dict(r_e=0.3, n=8.0),
     ),
     "exponential q=0.2": (sf.Exponential, "exponential", 0.2, 0.1, 0.2, 10.0, dict(h=1.0)),
+    # the two rules agree by accident on a thin Gaussian ridge (5.4e-3 before the
+    # spread estimate) and next to a steep cusp on a thin profile (1.6e-4 before the
+    # full-refinement margin, BLEND_TO)
+    "thin ridge n=0.5 q=0.2": (
+        sf.Sersic,
+        "sersic",
+        -0.2535,
+        0.0381,
+        0.2,
+        4.961,
+        dict(r_e=2.0, n=0.5),
+    ),
+    "cusp beside a ridge n=6.2 q=0.2": (
+        sf.Sersic,
+        "sersic",
+        -0.1936,
+        0.0215,
+        0.2,
+        112.547,
+        dict(r_e=10.0, n=6.2),
+    ),
 }
 
 

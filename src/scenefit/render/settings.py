@@ -43,7 +43,7 @@ class RenderSettings:
         error-driven refinement (:meth:`fast`). The core block (``refine_size``) is
         integrated exactly from the enclosed light for every built-in profile.
     refine_pixels : int
-        Static number of cells re-integrated per round (default 256).
+        Static number of cells re-integrated per round (default 512).
     refine_rounds : int
         Rounds of error-driven refinement (default 2).
     refine_levels : int
@@ -108,7 +108,7 @@ class RenderSettings:
     refine_factor: int = 4
     refine_levels: int = 3
     rel_tol: float | None = 1e-4
-    refine_pixels: int = 256
+    refine_pixels: int = 512
     refine_rounds: int = 2
     sampling: str = "adaptive"
     sersic_bn: str | None = None
