@@ -165,7 +165,7 @@ def test_imfit_settings_select_series_bn():
     assert sf.RenderSettings(sampling="imfit").sersic_bn == "series"
     assert sf.RenderSettings().sersic_bn == "exact"
     assert sf.RenderSettings.imfit(subsampling=False) == sf.RenderSettings(
-        sampling="center", sersic_bn="series"
+        sampling="center", sersic_bn="series", point_interp="bicubic"
     )
     with pytest.raises(ValueError, match="sampling"):
         sf.RenderSettings(sampling="galfit")
