@@ -130,7 +130,7 @@ def profile(case: pathlib.Path, repeats: int = 5) -> dict:
     # the whole fit: compile stages, then warm
     kinds = np.asarray(layout.kinds)
     u0 = jnp.asarray(to_unconstrained(x0, kinds, vals.lo, vals.hi))
-    solve = _compiled(layout, spec, settings, "chi2")
+    solve = _compiled(layout, spec, settings, "chi2", ((), ()))
     args = (
         jnp.asarray(vals.base),
         jnp.asarray(vals.lo),
@@ -139,6 +139,7 @@ def profile(case: pathlib.Path, repeats: int = 5) -> dict:
         w,
         image.gain,
         inputs,
+        (jnp.zeros(0),) * 4,  # no priors
     )
     t0 = time.perf_counter()
     traced = solve.trace(u0, 200, 1e-9, 1e-10, *args)

@@ -114,3 +114,26 @@ def test_adaptive_image_is_continuous_in_the_parameters(index):
     d = np.diff(np.asarray(loss(p)))
     trend = np.polyval(np.polyfit(ts[1:], d, 2), ts[1:])
     assert np.abs(d - trend).max() <= 1e-3 * np.abs(d).mean()
+
+
+@pytest.mark.parametrize(
+    "cls, kind, law, q",
+    [
+        (sf.Sersic, "sersic", dict(r_e=15.0, n=4.0), 0.3),
+        (sf.Gaussian, "gaussian", dict(sigma=12.0), 0.7),
+    ],
+    ids=["sersic n=4 r_e=15", "gaussian sigma=12"],
+)
+def test_budget_holds_beyond_the_refinement_window(cls, kind, law, q):
+    """121 x 121 px with the default 65 x 65 accurate window: the far zone (2 x 2
+    Gauss-Legendre) meets the budget too, and so does a window clamped to the grid's
+    edge for a source near the border."""
+    shape = (121, 121)
+    for x0, y0 in ((0.3, -0.2), (-48.4, 51.7)):
+        ref = reference_image(shape, kind, x0, y0, q, 40.0, **law)
+        comp = cls(x=x0, y=y0, flux=1.0, q=q, pa=40.0, **law)
+        model = sf.render(sf.Scene([comp]), sf.Image(np.zeros(shape)))
+        bright = ref > 1e-3 * ref.max()
+        rel = (np.abs(model - ref)[bright] / ref[bright]).max()
+        assert rel <= 1e-4, f"at ({x0}, {y0}): max relative error {rel:.2e}"
+        assert np.abs(model - ref).sum() / ref.sum() < 1e-3

@@ -149,18 +149,21 @@ def _adaptive(settings):
 def component_image(law_cls, prm, grid, geom, settings):
     """One component on a regular grid, integrated to ``settings.rel_tol``.
 
-    Steps (``sampling="adaptive"``; static shapes throughout):
+    Steps (``sampling="adaptive"``; static shapes throughout). Within the
+    ``refine_window`` x ``refine_window`` grid pixels around the centre (the accurate
+    zone, where profiles are steep):
 
-    1. every grid pixel by the ``quad_order`` Gauss-Legendre rule, with an error
-       estimate from the embedded lower-order rule;
+    1. every pixel by the ``quad_order`` Gauss-Legendre rule, with error estimates
+       from the embedded lower-order rule and from the spread of the samples;
     2. the ``refine_size`` x ``refine_size`` pixels around the centre exactly, from edge
        integrals of the enclosed light (:mod:`._core`); laws without a closed-form
        enclosed light get nested geometric refinement instead (``refine_levels``);
-    3. up to ``refine_rounds`` rounds: the ``refine_pixels`` cells with the largest
-       estimated error relative to max(|pixel|, 1e-3 peak) (:func:`jax.lax.top_k`) are
-       split into ``refine_factor`` x ``refine_factor`` sub-cells and re-integrated,
-       where that estimate exceeds ``rel_tol``; the next round refines the worst of
-       those sub-cells. A round runs only if some cell still exceeds ``rel_tol``.
+    3. up to ``refine_rounds`` rounds of error-driven refinement (:func:`refine_worst`).
+
+    Beyond the window, where profiles are smooth on the pixel scale, every pixel is
+    integrated by the ``far_order`` Gauss-Legendre rule (at most ``quad_order``). The window follows the centre's
+    pixel and is clamped to the grid; on a grid no larger than the window there is no
+    far zone.
 
     Parameters
     ----------
@@ -177,15 +180,41 @@ def component_image(law_cls, prm, grid, geom, settings):
         Flux per grid pixel, image units.
     """
     x0, y0, s, (hf, wf) = grid
-    step = 1.0 / s
-    X = x0 + jnp.arange(wf)[None, :] * step + jnp.zeros((hf, 1))
-    Y = y0 + jnp.arange(hf)[:, None] * step + jnp.zeros((1, wf))
     law = bind_law(law_cls, settings)
     if settings.sampling != "adaptive":
-        img = profile_pixels(law, prm, X, Y, step, 1, geom)
+        X, Y = _centres(grid)
+        img = profile_pixels(law, prm, X, Y, 1.0 / s, 1, geom)
         if settings.sampling == "imfit":
             img = imfit_component_image(law, law_cls, prm, grid, geom, img)
         return img
+    wh, ww = min(settings.refine_window, hf), min(settings.refine_window, wf)
+    if (wh, ww) == (hf, wf):
+        return _accurate_zone(law, law_cls, prm, grid, geom, settings)
+    # far from the centre: the far_order rule; near it, the accurate zone in a window
+    X, Y = _centres(grid)
+    far_order = min(settings.far_order, settings.quad_order)
+    far = profile_pixels(law, prm, X, Y, 1.0 / s, far_order, geom)
+    cd, crpix, ref = geom
+    pc = crpix + jnp.linalg.inv(cd) @ (jax.lax.stop_gradient(prm[:2]) - ref)
+    j0 = jnp.clip(jnp.round((pc[0] - x0) * s).astype(int) - ww // 2, 0, wf - ww)
+    i0 = jnp.clip(jnp.round((pc[1] - y0) * s).astype(int) - wh // 2, 0, hf - wh)
+    window = (x0 + j0 / s, y0 + i0 / s, s, (wh, ww))
+    near = _accurate_zone(law, law_cls, prm, window, geom, settings)
+    return jax.lax.dynamic_update_slice(far, near, (i0, j0))
+
+
+def _centres(grid):
+    """Pixel-centre coordinates (X, Y) of a grid (image pixels), arrays (Hf, Wf)."""
+    x0, y0, s, (hf, wf) = grid
+    X = x0 + jnp.arange(wf)[None, :] / s + jnp.zeros((hf, 1))
+    Y = y0 + jnp.arange(hf)[:, None] / s + jnp.zeros((1, wf))
+    return X, Y
+
+
+def _accurate_zone(law, law_cls, prm, grid, geom, settings):
+    """Steps 1-3 of :func:`component_image` on ``grid``."""
+    step = 1.0 / grid[2]
+    X, Y = _centres(grid)
     order = settings.quad_order
     adaptive = _adaptive(settings)
     if adaptive:

@@ -46,6 +46,13 @@ class RenderSettings:
         Static number of cells re-integrated per round (default 512).
     refine_rounds : int
         Rounds of error-driven refinement (default 2).
+    refine_window : int
+        Side (render-grid pixels, odd: the window is centred on the centre's pixel) of
+        the window around each profile centre in which the ``quad_order`` rule, the
+        error estimates, the exact core and the refinement apply (default 65). Beyond it pixels get the ``far_order`` rule: profiles are
+        smooth there on the pixel scale, and the image-wide cost drops.
+    far_order : int
+        Gauss-Legendre points per axis beyond the window (default 2).
     refine_levels : int
         Levels of nested refinement: level 0 is the ``refine_size`` block of pixels;
         each further level splits the 3 x 3 cells of the previous level's size around
@@ -110,6 +117,8 @@ class RenderSettings:
     rel_tol: float | None = 1e-4
     refine_pixels: int = 512
     refine_rounds: int = 2
+    refine_window: int = 65
+    far_order: int = 2
     sampling: str = "adaptive"
     sersic_bn: str | None = None
     convolution: str = "auto"
@@ -161,6 +170,16 @@ class RenderSettings:
             )
         if self.rel_tol is not None and not (0.0 < float(self.rel_tol) < 1.0):
             raise ValueError(f"rel_tol must be in (0, 1) or None, got {self.rel_tol!r}")
+        if not (
+            isinstance(self.refine_window, int)
+            and self.refine_window >= 1
+            and self.refine_window % 2 == 1
+        ):
+            raise ValueError(
+                f"refine_window must be a positive odd integer, got {self.refine_window!r}"
+            )
+        if not (isinstance(self.far_order, int) and 1 <= self.far_order <= 10):
+            raise ValueError(f"far_order must be an integer in 1..10, got {self.far_order!r}")
         for name in ("refine_pixels", "refine_rounds"):
             val = getattr(self, name)
             if not (isinstance(val, int) and val >= 0):
