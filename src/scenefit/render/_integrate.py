@@ -161,9 +161,9 @@ def component_image(law_cls, prm, grid, geom, settings):
     3. up to ``refine_rounds`` rounds of error-driven refinement (:func:`refine_worst`).
 
     Beyond the window, where profiles are smooth on the pixel scale, every pixel is
-    integrated by the ``far_order`` Gauss-Legendre rule (at most ``quad_order``). The window follows the centre's
-    pixel and is clamped to the grid; on a grid no larger than the window there is no
-    far zone.
+    integrated by the ``far_order`` Gauss-Legendre rule (at most ``quad_order``). The
+    window follows the centre's pixel and is clamped to the grid; on a grid no larger
+    than the window there is no far zone.
 
     Parameters
     ----------

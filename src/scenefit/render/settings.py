@@ -49,8 +49,9 @@ class RenderSettings:
     refine_window : int
         Side (render-grid pixels, odd: the window is centred on the centre's pixel) of
         the window around each profile centre in which the ``quad_order`` rule, the
-        error estimates, the exact core and the refinement apply (default 65). Beyond it pixels get the ``far_order`` rule: profiles are
-        smooth there on the pixel scale, and the image-wide cost drops.
+        error estimates, the exact core and the refinement apply (default 65). Beyond
+        it pixels get the ``far_order`` rule: profiles are smooth there on the pixel
+        scale, and the image-wide cost drops.
     far_order : int
         Gauss-Legendre points per axis beyond the window (default 2).
     refine_levels : int
