@@ -20,7 +20,7 @@ from scenefit.render import (
     RenderSettings,
     image_inputs,
     image_spec,
-    make_model_jacobian,
+    make_model_and_jacobian,
     make_renderer,
 )
 
@@ -56,9 +56,12 @@ def test_sparse_jacobian_equals_dense(oversampling, with_psf):
     layout, vals, x0 = build_layout(_scene())
     spec, inputs, st = image_spec(img), image_inputs(img), RenderSettings()
     render = make_renderer(layout, spec, st)
-    jac = make_model_jacobian(layout, spec, st)
+    both = make_model_and_jacobian(layout, spec, st)
     dense = jax.jacfwd(lambda x: render(layout.expand(x, vals.base), inputs))(jnp.asarray(x0))
-    sparse = jax.jit(jac)(layout.expand(jnp.asarray(x0), vals.base), inputs)
+    p0 = layout.expand(jnp.asarray(x0), vals.base)
+    model, sparse = jax.jit(both)(p0, inputs)
     dense = np.moveaxis(np.asarray(dense), -1, 0)
+    # the model assembled from the Jacobian pass's primal images is the rendered model
+    np.testing.assert_allclose(np.asarray(model), np.asarray(render(p0, inputs)), rtol=1e-13)
     assert sparse.shape == dense.shape == (layout.n_free, 24, 30)
     np.testing.assert_allclose(np.asarray(sparse), dense, rtol=0, atol=1e-12 * np.abs(dense).max())

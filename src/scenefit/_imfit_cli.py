@@ -300,9 +300,8 @@ def run_imfit(args) -> int:
     _print("")
     _print(f"Performing fit by minimizing {mode}:")
     _print("Calling Levenberg-Marquardt solver (scenefit, JAX) ...")
-    m0 = render(scene, image, settings)
-    _, obj0 = residuals_and_objective(like, m0, image.data, image.invvar, image.gain)
     result = fit(scene, image, likelihood=like, settings=settings)
+    obj0 = result.initial_objective
     value = result.objective - const
     k = len(result.free)
     dof = result.dof

@@ -146,25 +146,32 @@ def from_unconstrained(u, kind, lo, hi):
     return jnp.select([kind == LOWER, kind == UPPER, kind == BOTH], [x_lower, x_upper, x_both], u)
 
 
+#: fraction of a parameter's range by which a start on a bound is moved inside
+BOUND_NUDGE = 1e-2
+
+
 def to_unconstrained(x, kind, lo, hi):
     """Inverse of :func:`from_unconstrained` (numpy, for starting points).
 
-    Values on (or within 1e-4 of the range of) a bound are moved 1e-4 of the range
-    inside, so that the transform is not saturated and a fitter can leave the bound.
+    Values on (or within ``BOUND_NUDGE`` = 1e-2 of the range of) a bound are moved that
+    far inside, so that the transform is not saturated and a fitter can leave the
+    bound: at 1e-4 of the range the slope dx/du is 1e-4 and a Levenberg-Marquardt fit
+    was measured to stall there (a Sersic started at q = 1 ended at q = 1 with chi^2
+    14141 instead of 2304).
     """
     x = np.asarray(x, dtype=float)
     kind = np.asarray(kind)
     lo = np.where(np.isfinite(lo), lo, 0.0)
     hi = np.where(np.isfinite(hi), hi, 0.0)
     width = np.where(kind == BOTH, hi - lo, np.maximum(np.abs(x), 1.0))
-    eps = 1e-4 * width
+    eps = BOUND_NUDGE * width
     u = x.copy()
     m = kind == LOWER
     u[m] = np.log(np.maximum(x[m] - lo[m], eps[m]))
     m = kind == UPPER
     u[m] = -np.log(np.maximum(hi[m] - x[m], eps[m]))
     m = kind == BOTH
-    t = np.clip((x[m] - lo[m]) / (hi[m] - lo[m]), 1e-4, 1 - 1e-4)
+    t = np.clip((x[m] - lo[m]) / (hi[m] - lo[m]), BOUND_NUDGE, 1 - BOUND_NUDGE)
     u[m] = np.log(t) - np.log1p(-t)
     return u
 

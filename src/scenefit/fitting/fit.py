@@ -18,7 +18,7 @@ from ..render import (
     RenderSettings,
     image_inputs,
     image_spec,
-    make_model_jacobian,
+    make_model_and_jacobian,
     make_renderer,
 )
 from ..render.renderer import check_scene_and_image
@@ -103,10 +103,41 @@ def fit(
     kinds = np.asarray(layout.kinds)
     u0 = to_unconstrained(x0, kinds, vals.lo, vals.hi)
     pset = build_priors(layout, vals.base, priors, constraints)
-    solve = _compiled(layout, spec, settings, likelihood, pset.static)
-    args = problem_args(vals, image, pset)
-    state = solve(jnp.asarray(u0), int(max_iter), float(ftol), float(xtol), *args)
+    args = (jnp.asarray(u0), int(max_iter), float(ftol), float(xtol))
+    args += problem_args(vals, image, pset)
+    state = _solve(layout, spec, settings, likelihood, pset.static, args)
     return finish_fit(scene, image, layout, vals, pset, state, likelihood, settings, t0)
+
+
+def layout_key(layout: Layout) -> tuple:
+    """A process-independent description of what a compiled program takes from a layout
+    (component types by qualified name, parameter rows, free and tied parameters, bound
+    kinds; not the names)."""
+
+    def name(t):
+        return f"{t.__module__}.{t.__qualname__}"
+
+    groups = tuple((name(t), rows) for t, rows in layout.groups)
+    return (groups, layout.free_index, layout.leader, layout.kinds)
+
+
+def _solve(layout, spec, settings, likelihood, prior_static, args):
+    """Run the LM solver: through a program exported to the persistent cache when it is
+    on (:mod:`scenefit._export_cache`) and the problem has no user functions, else the
+    in-process jitted solver."""
+    if not prior_static[1]:  # no soft-constraint callables
+        from .._export_cache import exported_call
+
+        parts = ("lm-solve", layout_key(layout), repr(spec), repr(settings), likelihood)
+        parts += (prior_static,)
+        out = exported_call(
+            lambda: make_solver(layout, spec, settings, likelihood, prior_static),
+            parts,
+            args,
+        )
+        if out is not None:
+            return out
+    return _compiled(layout, spec, settings, likelihood, prior_static)(*args)
 
 
 def problem_args(vals, image, pset) -> tuple:
@@ -143,6 +174,10 @@ def finish_fit(scene, image, layout, vals, pset, state, likelihood, settings, t0
     near = (np.abs(x - vals.lo) <= 1e-6 * width) | (np.abs(vals.hi - x) <= 1e-6 * width)
     rp = np.asarray(state.r)[np.asarray(state.r).shape[0] - pset.size :]
     penalty = float(np.sum(rp * rp)) if pset.size else 0.0
+    start_penalty = 0.0
+    if pset.size:  # the priors' share of the starting objective
+        r0 = prior_residuals(pset.static, jnp.asarray(vals.base), pset.arrays)
+        start_penalty = float(np.sum(np.asarray(r0) ** 2))
     return FitResult(
         scene=new_scene,
         initial=scene,
@@ -163,6 +198,7 @@ def finish_fit(scene, image, layout, vals, pset, state, likelihood, settings, t0
         seconds=time.perf_counter() - t0,
         penalty=penalty,
         penalties=dict(zip(pset.labels, (float(v) for v in rp), strict=True)),
+        initial_objective=float(state.start_obj) - start_penalty,
     )
 
 
@@ -175,7 +211,7 @@ def make_objective(layout: Layout, spec, settings, likelihood, prior_static):
     sum_i ln |dx_i/du_i| of the bound transforms. All are pure and traceable.
     """
     render = make_renderer(layout, spec, settings)
-    model_jac = make_model_jacobian(layout, spec, settings)
+    model_and_jac = make_model_and_jacobian(layout, spec, settings)
     kinds = jnp.asarray(layout.kinds, dtype=int)
     has_priors = bool(prior_static[0] or prior_static[1])
 
@@ -196,9 +232,9 @@ def make_objective(layout: Layout, spec, settings, likelihood, prior_static):
     def linearize(u, base, lo, hi, data, invvar, gain, inputs, parr):
         x, dxdu = jax.jvp(lambda v: from_unconstrained(v, kinds, lo, hi), (u,), (jnp.ones_like(u),))
         p = layout.expand(x, base)
-        model = render(p, inputs)
+        model, model_jac = model_and_jac(p, inputs)
         r, obj = residuals_and_objective(likelihood, model, data, invvar, gain)
-        J = residual_jacobian(likelihood, model_jac(p, inputs), model, data, invvar, gain)
+        J = residual_jacobian(likelihood, model_jac, model, data, invvar, gain)
         J = J * dxdu[None, :]
         if has_priors:
             rp = prior_residuals(prior_static, p, parr)

@@ -44,6 +44,7 @@ class LMState(NamedTuple):
     n_iter: jax.Array
     n_eval: jax.Array
     status: jax.Array
+    start_obj: jax.Array  # objective at the starting point
 
 
 def residuals_and_jacobian(fun, u):
@@ -128,6 +129,7 @@ def lm_solve(
         n_iter=jnp.asarray(0),
         n_eval=jnp.asarray(0),
         status=jnp.asarray(0),
+        start_obj=jnp.asarray(obj0),
     )
 
     def cond(s):
@@ -191,6 +193,7 @@ def lm_solve(
             n_iter=n_iter,
             n_eval=s.n_eval + jnp.where(done, 0, 1) + s.need_jac.astype(int),
             status=status,
+            start_obj=jnp.where(s.n_eval == 0, obj, s.start_obj),
         )
 
     return jax.lax.while_loop(cond, body, init)

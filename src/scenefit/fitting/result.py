@@ -50,6 +50,8 @@ class FitResult:
     penalties : dict
         ``{label: residual}`` of each prior (``"prior:comp.param"``: (x - mean) / sigma)
         and constraint ((g - target) / width).
+    initial_objective : float
+        The objective at the starting point, as ``objective`` (penalties excluded).
     """
 
     scene: object
@@ -72,6 +74,7 @@ class FitResult:
     extra: dict = field(default_factory=dict)
     penalty: float = 0.0
     penalties: dict = field(default_factory=dict)
+    initial_objective: float = float("nan")
 
     @property
     def chi2(self) -> float:

@@ -23,6 +23,7 @@ __all__ = [
     "component_image",
     "render_profile_group",
     "profile_group_jacobian",
+    "linearize_group",
 ]
 
 
@@ -439,20 +440,36 @@ def render_profile_group(law_cls, params, grid, geom, settings):
     return out
 
 
-def profile_group_jacobian(law_cls, params, grid, geom, settings):
-    """Derivative images of K same-type components w.r.t. their own parameters.
+def linearize_group(image_of, params):
+    """Images and derivative images of K same-type components, in one forward pass.
 
     Each component depends only on its own P parameters, so the Jacobian is
-    block-sparse: K * P forward-mode passes over one component each, instead of
-    (K * P) passes over all K components.
+    block-sparse: K * P forward-mode directions over one component each, instead of
+    K * P over all K components. The primal image of each component is computed once,
+    beside its P tangents (``jax.jacfwd`` would compute and discard it).
+
+    Parameters
+    ----------
+    image_of : callable
+        ``prm (P,) -> image (Hf, Wf)`` of one component.
+    params : array (K, P)
 
     Returns
     -------
-    array (K, P, Hf, Wf)
+    total : array (Hf, Wf)
+        Sum of the K images.
+    jac : array (K, P, Hf, Wf)
     """
 
     def one(prm):
-        jac = jax.jacfwd(lambda p: component_image(law_cls, p, grid, geom, settings))(prm)
-        return jnp.moveaxis(jac, -1, 0)
+        basis = jnp.eye(prm.shape[0], dtype=prm.dtype)
+        return jax.vmap(lambda v: jax.jvp(image_of, (prm,), (v,)), out_axes=(None, 0))(basis)
 
-    return jax.lax.map(one, params)
+    images, jac = jax.lax.map(one, params)
+    return images.sum(axis=0), jac
+
+
+def profile_group_jacobian(law_cls, params, grid, geom, settings):
+    """:func:`linearize_group` of :func:`component_image`: the (Hf, Wf) sum of the K
+    images and their derivative images (K, P, Hf, Wf)."""
+    return linearize_group(lambda p: component_image(law_cls, p, grid, geom, settings), params)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from ._integrate import component_image
+from ._integrate import component_image, linearize_group
 from ._interp import shift_image
 
 __all__ = ["centred_component_image", "render_centred_group", "centred_group_jacobian"]
@@ -57,11 +57,9 @@ def render_centred_group(law_cls, params, grid, geom, settings):
 
 
 def centred_group_jacobian(law_cls, params, grid, geom, settings):
-    """Derivative images (K, P, Hf, Wf) of :func:`render_centred_group`'s components."""
+    """Sum image (Hf, Wf) and derivative images (K, P, Hf, Wf) of
+    :func:`render_centred_group`'s components (:func:`._integrate.linearize_group`)."""
     kind = settings.subpixel_shift
-
-    def one(prm):
-        fn = lambda p: centred_component_image(law_cls, p, grid, geom, settings, kind)  # noqa: E731
-        return jnp.moveaxis(jax.jacfwd(fn)(prm), -1, 0)
-
-    return jax.lax.map(one, params)
+    return linearize_group(
+        lambda p: centred_component_image(law_cls, p, grid, geom, settings, kind), params
+    )

@@ -42,6 +42,7 @@ __all__ = [
     "image_inputs",
     "make_renderer",
     "make_model_jacobian",
+    "make_model_and_jacobian",
     "render",
 ]
 
@@ -221,6 +222,14 @@ def make_model_jacobian(layout: Layout, spec: ImageSpec, settings: RenderSetting
     leader's column. Equal to ``jax.jacfwd`` of the renderer composed with
     ``layout.expand``, at a fraction of the cost when there are many components.
     """
+    both = make_model_and_jacobian(layout, spec, settings)
+    return lambda p, inputs: both(p, inputs)[1]
+
+
+def make_model_and_jacobian(layout: Layout, spec: ImageSpec, settings: RenderSettings):
+    """Build ``f(p, inputs) -> (model (H, W), jac (F, H, W))`` in one forward pass: the
+    model is assembled from the primal images that the Jacobian's forward-mode pass
+    computes anyway (one copy of each profile in the compiled program, not two)."""
     g = _Grid.of(spec, settings, _has_points(layout))
     group_jacobian = centred_group_jacobian if settings.subpixel_shift else profile_group_jacobian
     free_pos = {i: j for j, i in enumerate(layout.free_index)}
@@ -229,25 +238,37 @@ def make_model_jacobian(layout: Layout, spec: ImageSpec, settings: RenderSetting
     def column_of(i):
         return free_pos.get(layout.leader[i], -1)
 
-    def jac(p, inputs):
+    def both(p, inputs):
+        conv = jnp.zeros((g.hf, g.wf))
+        points = []
+        sky = jnp.zeros((g.h, g.w))
         conv_imgs, conv_cols = [], []
         spectra, spec_cols = [], []
         direct, direct_cols = [], []
         for (typ, rows), (_, prm) in zip(layout.groups, layout.group_params(p), strict=True):
             cols = np.array([[column_of(i) for i in r] for r in rows]).ravel()
             keep = np.flatnonzero(cols >= 0)
-            if keep.size == 0:
-                continue
             k, npar = prm.shape
             if issubclass(typ, EllipticalProfile):
-                d = group_jacobian(typ, prm, g.fine, _geom(inputs), settings)
+                if keep.size == 0:
+                    render_group = (
+                        render_centred_group if settings.subpixel_shift else render_profile_group
+                    )
+                    conv = conv + render_group(typ, prm, g.fine, _geom(inputs), settings)
+                    continue
+                total, d = group_jacobian(typ, prm, g.fine, _geom(inputs), settings)
+                conv = conv + total
                 conv_imgs.append(d.reshape(k * npar, g.hf, g.wf)[keep])
                 conv_cols.append(cols[keep])
-            elif issubclass(typ, PointLike) and g.bicubic_points:
-                d = jax.lax.map(partial(_bicubic_point_derivative, g, inputs), prm)
-                direct.append(d.reshape(k * npar, g.h, g.w)[keep])
-                direct_cols.append(cols[keep])
             elif issubclass(typ, PointLike):
+                points.append(g.point_coords(prm, inputs))
+                if keep.size == 0:
+                    continue
+                if g.bicubic_points:
+                    d = jax.lax.map(partial(_bicubic_point_derivative, g, inputs), prm)
+                    direct.append(d.reshape(k * npar, g.h, g.w)[keep])
+                    direct_cols.append(cols[keep])
+                    continue
                 d = jax.lax.map(lambda q: _point_derivative(g, q, inputs), prm)
                 if g.has_psf and g.point_kernel is None:
                     spectra.append(d.reshape((k * npar,) + d.shape[2:])[keep])
@@ -256,9 +277,14 @@ def make_model_jacobian(layout: Layout, spec: ImageSpec, settings: RenderSetting
                     conv_imgs.append(d.reshape(k * npar, g.hf, g.wf)[keep])
                     conv_cols.append(cols[keep])
             elif issubclass(typ, SkyModel):
+                sky = sky + typ.evaluate(prm, *g.sky_offsets())
+                if keep.size == 0:
+                    continue
                 d = jax.lax.map(partial(_sky_derivative, typ, g.sky_offsets()), prm)
                 direct.append(d.reshape(k * npar, g.h, g.w)[keep])
                 direct_cols.append(cols[keep])
+        pts = jnp.concatenate(points) if points else None
+        model = g.finish(conv, pts, inputs["psf"]) + sky
         blocks, block_cols = [], []
         if conv_imgs or spectra:
             blocks.append(_finish_batch(g, conv_imgs, spectra, inputs["psf"]))
@@ -268,9 +294,9 @@ def make_model_jacobian(layout: Layout, spec: ImageSpec, settings: RenderSetting
             block_cols += direct_cols
         d_all = jnp.concatenate(blocks)
         ids = np.concatenate(block_cols)
-        return jax.ops.segment_sum(d_all, jnp.asarray(ids), num_segments=n_free)
+        return model, jax.ops.segment_sum(d_all, jnp.asarray(ids), num_segments=n_free)
 
-    return jac
+    return both
 
 
 def _sky_derivative(typ, offsets, prm):
