@@ -3,7 +3,9 @@ for one mock case, under several integration settings.
 
 Not a test. For each settings variant prints one JSON line with the seconds spent
 tracing (Python), lowering (to StableHLO) and compiling (XLA) the renderer, the model
-Jacobian and (with ``--fit``) the whole LM solver, plus the warm time of one render.
+Jacobian and (with ``--fit``) the two programs of a fit, plus the warm time of one render.
+``fit_value`` and ``fit_normal`` are the two programs
+of a fit (the objective at trial points; objective, J^T r and J^T J after a step).
 The persistent compilation cache saves only the XLA part; tracing and lowering are paid
 by every new process.
 
@@ -44,7 +46,7 @@ def run(case: pathlib.Path, variants, with_fit: bool) -> None:
     import scenefit as sf
     from scenefit._imfit_cli import read_fits_image
     from scenefit._layout import build_layout
-    from scenefit.fitting.fit import _compiled
+    from scenefit.fitting.fit import make_normal_equations
     from scenefit.io.imfit_config import read_imfit_config
     from scenefit.parameters import to_unconstrained
     from scenefit.render import (
@@ -76,12 +78,14 @@ def run(case: pathlib.Path, variants, with_fit: bool) -> None:
         if with_fit:
             kinds = np.asarray(layout.kinds)
             u0 = jnp.asarray(to_unconstrained(x0, kinds, vals.lo, vals.hi))
-            solve = _compiled(layout, spec, settings, "chi2", ((), ()))
-            args = (base, jnp.asarray(vals.lo), jnp.asarray(vals.hi), jnp.asarray(image.data))
             empty = jnp.zeros(0)
+            args = (base, jnp.asarray(vals.lo), jnp.asarray(vals.hi), jnp.asarray(image.data))
             args += (jnp.asarray(image.invvar), image.gain, inputs, (empty,) * 4)
-            out["fit"], _ = _stages(solve, u0, 200, 1e-9, 1e-10, *args)
-        for k in ("render", "jacobian", "fit"):
+            value, normal, _ = make_normal_equations(layout, spec, settings, "chi2", ((), ()))
+            # the two programs of a fit (compiled in parallel by scenefit.fit)
+            out["fit_value"], _ = _stages(jax.jit(value), u0, *args)
+            out["fit_normal"], _ = _stages(jax.jit(normal), u0, *args)
+        for k in ("render", "jacobian", "fit_value", "fit_normal"):
             if k in out:
                 out[k] = {s: round(t, 4) for s, t in out[k].items()}
         print(json.dumps(out), flush=True)
@@ -91,7 +95,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("case", type=pathlib.Path)
     ap.add_argument("--variants", default=",".join(VARIANTS))
-    ap.add_argument("--fit", action="store_true", help="also compile the whole LM solver")
+    ap.add_argument("--fit", action="store_true", help="also compile the two programs of a fit")
     args = ap.parse_args(argv)
     run(args.case, [v for v in args.variants.split(",") if v], args.fit)
 

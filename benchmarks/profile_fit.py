@@ -63,7 +63,7 @@ def profile(case: pathlib.Path, repeats: int = 5) -> dict:
     import scenefit as sf
     from scenefit._imfit_cli import read_fits_image
     from scenefit._layout import build_layout
-    from scenefit.fitting.fit import _compiled
+    from scenefit.fitting.fit import make_normal_equations
     from scenefit.io.imfit_config import read_imfit_config
     from scenefit.likelihood import residual_jacobian, residuals_and_objective
     from scenefit.parameters import to_unconstrained
@@ -130,7 +130,6 @@ def profile(case: pathlib.Path, repeats: int = 5) -> dict:
     # the whole fit: compile stages, then warm
     kinds = np.asarray(layout.kinds)
     u0 = jnp.asarray(to_unconstrained(x0, kinds, vals.lo, vals.hi))
-    solve = _compiled(layout, spec, settings, "chi2", ((), ()))
     args = (
         jnp.asarray(vals.base),
         jnp.asarray(vals.lo),
@@ -141,15 +140,17 @@ def profile(case: pathlib.Path, repeats: int = 5) -> dict:
         inputs,
         (jnp.zeros(0),) * 4,  # no priors
     )
-    t0 = time.perf_counter()
-    traced = solve.trace(u0, 200, 1e-9, 1e-10, *args)
-    t["fit_trace"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    lowered = traced.lower()
-    t["fit_lower"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    lowered.compile()
-    t["fit_xla_compile"] = time.perf_counter() - t0
+    value, normal, _ = make_normal_equations(layout, spec, settings, "chi2", ((), ()))
+    for name, fn in (("value", value), ("normal", normal)):
+        t0 = time.perf_counter()
+        traced = jax.jit(fn).trace(u0, *args)
+        t[f"fit_{name}_trace"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        lowered = traced.lower()
+        t[f"fit_{name}_lower"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        lowered.compile()
+        t[f"fit_{name}_xla_compile"] = time.perf_counter() - t0
     sf.fit(scene, image)  # warm jit's own dispatch cache
     fits = []
     for _ in range(max(1, repeats // 2)):

@@ -4,7 +4,7 @@ persistent compilation cache.
 JAX's persistent cache saves only the XLA compilation: every new process still traces
 the Python model and lowers it to StableHLO to build the cache key (about a second for a
 fit). When the compilation cache is on (:func:`scenefit.enable_compile_cache`), the fit's
-solver is also exported once (``jax.export``: the lowered program, serialised) into
+compiled functions are also exported once (``jax.export``: the lowered program, serialised) into
 ``<cache>/scenefit-exports/``; a later process with the same problem structure
 deserialises it instead of tracing, and its compilation then comes from JAX's cache.
 
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import jax
 
-__all__ = ["export_dir", "source_hash", "exported_call"]
+__all__ = ["export_dir", "source_hash", "load_or_export"]
 
 
 def export_dir() -> Path | None:
@@ -61,12 +61,10 @@ def _key(parts, args) -> str:
     return hashlib.sha256((text + source_hash()).encode()).hexdigest()[:40]
 
 
-_CALLS: dict[str, object] = {}
-
-
-def exported_call(build, parts, args):
-    """``fn(*args)`` where ``fn = jax.jit(build())``, through an exported program when
-    the persistent cache is on (see the module docstring).
+def load_or_export(build, parts, args):
+    """The exported program of ``jax.jit(build())`` for ``args``: read from the cache
+    directory if stored there, else exported (traced and lowered) and stored. ``None``
+    when the persistent cache is off.
 
     Parameters
     ----------
@@ -76,35 +74,29 @@ def exported_call(build, parts, args):
         Everything the program depends on besides the argument shapes (a ``repr``-stable
         value: strings, numbers, tuples).
     args : tuple
-        The call's arguments (a pytree of arrays and numbers).
+        Example arguments (a pytree of arrays and numbers).
 
     Returns
     -------
-    The function's result.
+    jax.export.Exported or None
+        Call it through ``jax.jit(exported.call)``.
     """
     where = export_dir()
     if where is None:
         return None
-    key = _key(parts, args)
-    call = _CALLS.get(key)
-    if call is None:
-        _register_types()
-        path = where / f"{key}.bin"
-        exported = None
-        if path.is_file():
-            try:
-                exported = jax.export.deserialize(bytearray(path.read_bytes()))
-            except Exception:  # noqa: BLE001 - a damaged or foreign file: rebuild it
-                exported = None
-        if exported is None:
-            exported = jax.export.export(jax.jit(build()))(*args)
-            try:
-                where.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(f".{os.getpid()}.tmp")
-                tmp.write_bytes(exported.serialize())
-                tmp.replace(path)
-            except OSError:  # a read-only cache only costs speed
-                pass
-        call = jax.jit(exported.call)
-        _CALLS[key] = call
-    return call(*args)
+    _register_types()
+    path = where / f"{_key(parts, args)}.bin"
+    if path.is_file():
+        try:
+            return jax.export.deserialize(bytearray(path.read_bytes()))
+        except Exception:  # noqa: BLE001 - a damaged or foreign file: rebuild it
+            pass
+    exported = jax.export.export(jax.jit(build()))(*args)
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(exported.serialize())
+        tmp.replace(path)
+    except OSError:  # a read-only cache only costs speed
+        pass
+    return exported

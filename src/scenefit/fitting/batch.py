@@ -26,6 +26,7 @@ from ..parameters import to_unconstrained
 from ..render import RenderSettings, image_spec
 from ..render.renderer import check_scene_and_image
 from .fit import finish_fit, make_solver, problem_args
+from .lm import lm_result
 from .priors import SoftConstraint, build_priors
 from .result import FitResult
 
@@ -157,9 +158,8 @@ def fit_batch(
     out = []
     for k, (scene, image) in enumerate(zip(scenes, images, strict=True)):
         state_k = jax.tree_util.tree_map(lambda a, k=k: a[k], states)
-        res = finish_fit(
-            scene, image, layout, rows[k][0], psets[k], state_k, likelihood, settings, t0
-        )
+        done = lm_result(state_k, psets[k].size)
+        res = finish_fit(scene, image, layout, rows[k][0], psets[k], done, likelihood, settings, t0)
         out.append(_with_batch_info(res, k, per_second))
     return out
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 
 import jax
 import jax.numpy as jnp
@@ -23,7 +22,7 @@ from ..render import (
 )
 from ..render.renderer import check_scene_and_image
 from .covariance import covariance_from_fisher
-from .lm import CONVERGED, LM_MESSAGES, lm_solve
+from .lm import CONVERGED, LM_MESSAGES, lm_host, lm_solve
 from .priors import SoftConstraint, build_priors, prior_residuals
 from .result import FitResult
 
@@ -103,10 +102,20 @@ def fit(
     kinds = np.asarray(layout.kinds)
     u0 = to_unconstrained(x0, kinds, vals.lo, vals.hi)
     pset = build_priors(layout, vals.base, priors, constraints)
-    args = (jnp.asarray(u0), int(max_iter), float(ftol), float(xtol))
-    args += problem_args(vals, image, pset)
-    state = _solve(layout, spec, settings, likelihood, pset.static, args)
-    return finish_fit(scene, image, layout, vals, pset, state, likelihood, settings, t0)
+    args = problem_args(vals, image, pset)
+    value, normal, tail = _compiled_pair(layout, spec, settings, likelihood, pset, args)
+    cap = np.where(kinds == 0, np.inf, _BOUNDED_STEP_CAP)
+    result = lm_host(
+        lambda u: value(jnp.asarray(u), *args),
+        lambda u: normal(jnp.asarray(u), *args),
+        u0,
+        int(max_iter),
+        float(ftol),
+        float(xtol),
+        step_cap=cap,
+        tail=None if tail is None else (lambda u: tail(jnp.asarray(u), *args)),
+    )
+    return finish_fit(scene, image, layout, vals, pset, result, likelihood, settings, t0)
 
 
 def layout_key(layout: Layout) -> tuple:
@@ -121,23 +130,75 @@ def layout_key(layout: Layout) -> tuple:
     return (groups, layout.free_index, layout.leader, layout.kinds)
 
 
-def _solve(layout, spec, settings, likelihood, prior_static, args):
-    """Run the LM solver: through a program exported to the persistent cache when it is
-    on (:mod:`scenefit._export_cache`) and the problem has no user functions, else the
-    in-process jitted solver."""
-    if not prior_static[1]:  # no soft-constraint callables
-        from .._export_cache import exported_call
+def make_normal_equations(layout: Layout, spec, settings, likelihood, prior_static):
+    """``(value, normal, tail)`` for :func:`~scenefit.fitting.lm.lm_host`.
 
-        parts = ("lm-solve", layout_key(layout), repr(spec), repr(settings), likelihood)
-        parts += (prior_static,)
-        out = exported_call(
-            lambda: make_solver(layout, spec, settings, likelihood, prior_static),
-            parts,
-            args,
-        )
-        if out is not None:
-            return out
-    return _compiled(layout, spec, settings, likelihood, prior_static)(*args)
+    ``value(u, *args) -> objective``; ``normal(u, *args) -> (objective, J^T r, J^T J)``;
+    ``tail(u, *args)`` the prior/constraint residuals (``None`` without priors). ``args``
+    from :func:`problem_args`. Pure and traceable."""
+    fun, linearize, _ = make_objective(layout, spec, settings, likelihood, prior_static)
+
+    def value(u, *args):
+        return fun(u, *args)[1]
+
+    def normal(u, *args):
+        r, obj, J = linearize(u, *args)
+        return obj, J.T @ r, J.T @ J
+
+    tail = None
+    if prior_static[0] or prior_static[1]:
+        kinds = jnp.asarray(layout.kinds, dtype=int)
+
+        def tail(u, base, lo, hi, data, invvar, gain, inputs, parr):
+            p = layout.expand(from_unconstrained(u, kinds, lo, hi), base)
+            return prior_residuals(prior_static, p, parr)
+
+    return value, normal, tail
+
+
+#: compiled (value, normal, tail) per problem structure, this process
+_PAIRS: dict = {}
+_PAIRS_MAX = 64
+
+
+def _signature(args) -> tuple:
+    leaves, tree = jax.tree_util.tree_flatten(args)
+    return (str(tree), tuple((np.shape(v), str(jnp.result_type(v))) for v in leaves))
+
+
+def _compiled_pair(layout, spec, settings, likelihood, pset, args):
+    """The compiled ``value``, ``normal`` (and ``tail``) of a problem: compiled once per
+    structure and process, the two big programs in parallel threads (XLA compiles each
+    on one core); through programs exported to the persistent cache when it is on
+    (:mod:`scenefit._export_cache`) and the problem calls no user functions."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .._export_cache import load_or_export
+
+    u = jnp.zeros(layout.n_free)
+    key = (layout, spec, settings, likelihood, pset.static, _signature((u, *args)))
+    hit = _PAIRS.get(key)
+    if hit is not None:
+        return hit
+    value, normal, tail = make_normal_equations(layout, spec, settings, likelihood, pset.static)
+    fns = {"value": value, "normal": normal}
+    jitted = {}
+    for name, fn in fns.items():
+        exported = None
+        if not pset.static[1]:  # no soft-constraint callables
+            parts = ("lm-" + name, layout_key(layout), repr(spec), repr(settings), likelihood)
+            exported = load_or_export(lambda fn=fn: fn, parts + (pset.static,), (u, *args))
+        jitted[name] = jax.jit(fn) if exported is None else jax.jit(exported.call)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {
+            n: pool.submit(lambda j: j.lower(u, *args).compile(), j) for n, j in jitted.items()
+        }
+        compiled = {n: f.result() for n, f in futures.items()}
+    out = (compiled["value"], compiled["normal"], None if tail is None else jax.jit(tail))
+    if len(_PAIRS) >= _PAIRS_MAX:
+        _PAIRS.pop(next(iter(_PAIRS)))
+    _PAIRS[key] = out
+    return out
 
 
 def problem_args(vals, image, pset) -> tuple:
@@ -154,25 +215,28 @@ def problem_args(vals, image, pset) -> tuple:
     )
 
 
-def finish_fit(scene, image, layout, vals, pset, state, likelihood, settings, t0) -> FitResult:
-    """FitResult from a final LM state (numpy side: covariance, flags, penalties)."""
+def finish_fit(scene, image, layout, vals, pset, result, likelihood, settings, t0) -> FitResult:
+    """FitResult from a finished LM run (:class:`~scenefit.fitting.lm.LMResult`): the
+    covariance, flags and penalties (numpy side)."""
     kinds = np.asarray(layout.kinds)
     dof = image.n_valid - layout.n_free
-    status = int(state.status)
+    status = int(result.status)
     args = (jnp.asarray(vals.lo), jnp.asarray(vals.hi))
-    x, dxdu = (np.asarray(v) for v in _to_physical(state.u, jnp.asarray(kinds), *args))
+    x, dxdu = (
+        np.asarray(v) for v in _to_physical(jnp.asarray(result.u), jnp.asarray(kinds), *args)
+    )
     # Fisher matrix in physical units: J_x = J_u / (dx/du)
     with np.errstate(divide="ignore", invalid="ignore"):
-        jx = np.asarray(state.jac) / dxdu[None, :]
-    jx = np.where(np.isfinite(jx), jx, 0.0)
-    cov, ill, cond = covariance_from_fisher(jx.T @ jx, values=x)
+        fisher = np.asarray(result.fisher) / np.outer(dxdu, dxdu)
+    fisher = np.where(np.isfinite(fisher), fisher, 0.0)
+    cov, ill, cond = covariance_from_fisher(fisher, values=x)
     ill = ill or cond > 1e12
 
     p = np.asarray(layout.expand(x, vals.base))
     new_scene = _wrap_angles(scene.with_values(p))
     width = np.where(np.isfinite(vals.hi - vals.lo), vals.hi - vals.lo, np.maximum(np.abs(x), 1))
     near = (np.abs(x - vals.lo) <= 1e-6 * width) | (np.abs(vals.hi - x) <= 1e-6 * width)
-    rp = np.asarray(state.r)[np.asarray(state.r).shape[0] - pset.size :]
+    rp = np.asarray(result.r_tail)[: pset.size] if pset.size else np.zeros(0)
     penalty = float(np.sum(rp * rp)) if pset.size else 0.0
     start_penalty = 0.0
     if pset.size:  # the priors' share of the starting objective
@@ -182,10 +246,10 @@ def finish_fit(scene, image, layout, vals, pset, state, likelihood, settings, t0
         scene=new_scene,
         initial=scene,
         image=image,
-        objective=float(state.obj) - penalty,
+        objective=float(result.obj) - penalty,
         dof=int(dof),
-        n_iter=int(state.n_iter),
-        n_eval=int(state.n_eval),
+        n_iter=int(result.n_iter),
+        n_eval=int(result.n_eval),
         status=status,
         message=LM_MESSAGES[status],
         converged=status in CONVERGED,
@@ -198,7 +262,7 @@ def finish_fit(scene, image, layout, vals, pset, state, likelihood, settings, t0
         seconds=time.perf_counter() - t0,
         penalty=penalty,
         penalties=dict(zip(pset.labels, (float(v) for v in rp), strict=True)),
-        initial_objective=float(state.start_obj) - start_penalty,
+        initial_objective=float(result.start_obj) - start_penalty,
     )
 
 
@@ -269,12 +333,6 @@ def make_solver(layout: Layout, spec, settings, likelihood, prior_static, eager_
         )
 
     return solve
-
-
-@lru_cache(maxsize=64)
-def _compiled(layout: Layout, spec, settings, likelihood, prior_static=((), ())):
-    """Jitted LM solver for one scene structure and image structure (cached)."""
-    return jax.jit(make_solver(layout, spec, settings, likelihood, prior_static))
 
 
 @jax.jit

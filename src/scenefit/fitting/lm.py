@@ -5,8 +5,12 @@ matrix J^T J + lambda D (D the diagonal of J^T J, floored) is positive definite 
 lambda > 0, so the step never fails on a singular J^T J; a step that produces a
 non-finite objective is rejected and the damping raised.
 
-The model function is traced twice (residuals at a trial point; residuals with the
-Jacobian by forward mode, only after an accepted step), which keeps compile time low.
+Two drivers share these rules. :func:`lm_solve` runs the whole iteration inside one
+``lax.while_loop`` (pure, vmap-able: the batch fitter uses it); the model function is
+traced twice (residuals at a trial point; residuals with the Jacobian by forward mode,
+only after an accepted step). :func:`lm_host` iterates on the host around two compiled
+functions (the objective; the normal equations J^T J, J^T r), which compile in
+parallel and keep the Jacobian on the device: single fits use it.
 
 Status codes (``LM_MESSAGES``): 1-3 converged, 4 stalled, 5 iteration limit, 6 the
 starting point has a non-finite objective.
@@ -18,8 +22,18 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-__all__ = ["LMState", "lm_solve", "LM_MESSAGES", "CONVERGED", "residuals_and_jacobian"]
+__all__ = [
+    "LMState",
+    "LMResult",
+    "lm_solve",
+    "lm_host",
+    "lm_result",
+    "LM_MESSAGES",
+    "CONVERGED",
+    "residuals_and_jacobian",
+]
 
 LM_MESSAGES = {
     0: "running",
@@ -197,3 +211,118 @@ def lm_solve(
         )
 
     return jax.lax.while_loop(cond, body, init)
+
+
+class LMResult(NamedTuple):
+    """What a finished fit hands on (from :func:`lm_host`, or from an :class:`LMState`
+    by :func:`lm_result`): arrays are numpy."""
+
+    u: object  # final point (F,)
+    obj: float  # objective there
+    fisher: object  # J^T J at u, unconstrained parameters (F, F)
+    r_tail: object  # the last residuals at u (prior/constraint residuals, when asked)
+    n_iter: int
+    n_eval: int
+    status: int
+    start_obj: float
+
+
+def lm_result(state: LMState, n_tail: int = 0) -> LMResult:
+    """:class:`LMResult` of a final :class:`LMState` (one problem, not a batch)."""
+    jac = np.asarray(state.jac)
+    r = np.asarray(state.r)
+    return LMResult(
+        u=np.asarray(state.u),
+        obj=float(state.obj),
+        fisher=jac.T @ jac,
+        r_tail=r[r.shape[0] - n_tail :],
+        n_iter=int(state.n_iter),
+        n_eval=int(state.n_eval),
+        status=int(state.status),
+        start_obj=float(state.start_obj),
+    )
+
+
+def lm_host(
+    value,
+    normal,
+    u0,
+    max_iter,
+    ftol=1e-9,
+    xtol=1e-10,
+    gtol=1e-12,
+    lam0=1e-3,
+    step_cap=None,
+    tail=None,
+) -> LMResult:
+    """:func:`lm_solve`'s algorithm with the iteration on the host.
+
+    The model is only ever touched through two compiled functions, ``value(u) ->
+    objective`` at trial points and ``normal(u) -> (objective, J^T r, J^T J)`` after an
+    accepted step; the F x F algebra runs in numpy. Compared with one compiled
+    ``lax.while_loop``, the two functions compile separately (in parallel, see
+    :func:`scenefit.fitting.fit.fit`), the program holds no solver, and the Jacobian
+    never leaves the device. Same damping, step cap, acceptance and convergence rules
+    and status codes as :func:`lm_solve`.
+
+    Parameters
+    ----------
+    value, normal : callable
+        As above; arrays may be JAX or numpy.
+    u0 : array (F,)
+    max_iter : int
+    ftol, xtol, gtol, lam0, step_cap
+        As in :func:`lm_solve`.
+    tail : callable, optional
+        ``u -> residuals`` reported in :attr:`LMResult.r_tail` at the final point.
+
+    Returns
+    -------
+    LMResult
+    """
+    u = np.asarray(u0, float)
+    cap = None if step_cap is None else np.asarray(step_cap, float)
+    obj, g, A = (np.asarray(v, float) for v in normal(u))
+    obj = float(obj)
+    start_obj = obj
+    n_eval, n_iter, status = 1, 0, 0
+    lam, nu = float(lam0), 2.0
+    if not np.isfinite(obj):
+        status = 6
+    while status == 0 and n_iter < max_iter:
+        d = np.diag(A)
+        D = np.maximum(d, 1e-12 * max(float(d.max(initial=0.0)), 1e-300))
+        try:
+            step = -np.linalg.solve(A + lam * np.diag(D), g)
+        except np.linalg.LinAlgError:
+            step = np.zeros_like(u)
+        if not np.all(np.isfinite(step)):
+            step = np.zeros_like(u)
+        if cap is not None:
+            over = np.abs(step) > cap
+            if over.any():
+                step = step * np.min(cap[over] / np.abs(step[over]))
+        u_new = u + step
+        f_new = float(value(u_new))
+        n_eval += 1
+        pred = float(-2.0 * step @ g - step @ (A @ step))
+        actual = obj - f_new
+        rho = actual / pred if pred > 0 else 0.0
+        ok = bool(np.isfinite(f_new) and rho > 1e-4 and np.any(step != 0))
+        lam = lam * max(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3) if ok else lam * nu
+        nu = 2.0 if ok else 2.0 * nu
+        scale = max(obj, 1e-300)
+        f_conv = ok and actual <= ftol * scale and pred <= ftol * scale
+        x_conv = ok and np.linalg.norm(step) <= xtol * (np.linalg.norm(u) + xtol)
+        g_conv = float(np.max(np.abs(g) / np.sqrt(D))) <= gtol * np.sqrt(scale)
+        n_iter += 1
+        status = 1 if f_conv else 2 if x_conv else 3 if g_conv else 4 if lam > 1e16 else 0
+        if status == 0 and n_iter >= max_iter:
+            status = 5
+        if ok:
+            u = u_new
+            obj, g, A = (np.asarray(v, float) for v in normal(u))
+            obj = float(obj)
+            n_eval += 1
+    r_tail = np.zeros(0) if tail is None else np.asarray(tail(u))
+    return LMResult(u, obj, A, r_tail, n_iter, n_eval, status, start_obj)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import dataclasses
 
 import jax.numpy as jnp
+import numpy as np
 
 from ._base import FLUX, POSITION, SHAPE, EllipticalProfile, ParamSpec
 from ._radial_quadrature import radial_total
 
 __all__ = ["BrokenExponential"]
 
-_TRANSITION = jnp.array([-48.0, -16.0, -6.0, -2.0, -0.5, 0.0, 0.5, 2.0, 6.0, 16.0, 48.0])
+_TRANSITION = np.array([-48.0, -16.0, -6.0, -2.0, -0.5, 0.0, 0.5, 2.0, 6.0, 16.0, 48.0])
 _SCALES = 2.0 ** jnp.arange(-3.0, 7.0)  # 1/8 .. 64 scale lengths
 
 

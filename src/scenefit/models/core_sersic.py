@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import jax.numpy as jnp
+import numpy as np
 
 from ._base import FLUX, POSITION, SHAPE, EllipticalProfile, ParamSpec
 from ._radial_quadrature import log_radius_total
@@ -13,7 +14,7 @@ from .sersic import sersic_bn
 __all__ = ["CoreSersic"]
 
 _TINY = 1e-12  # r / r_b floor: keeps the cusp finite at r = 0
-_TRANSITION = jnp.array([-8.0, -4.0, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0, 4.0, 8.0])
+_TRANSITION = np.array([-8.0, -4.0, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0, 4.0, 8.0])
 
 
 def _log_radial(r, law):

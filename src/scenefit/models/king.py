@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import jax.numpy as jnp
+import numpy as np
 
 from ._base import FLUX, POSITION, SHAPE, EllipticalProfile, ParamSpec
 from ._radial_quadrature import panel_integral
@@ -13,7 +14,8 @@ __all__ = ["King"]
 
 #: panel edges on s in [0, 1] for the total: dyadic towards s = 0, where the integrand
 #: behaves as s^alpha (Gauss-Legendre on [a, 2a] then converges geometrically)
-_S_EDGES = jnp.concatenate([jnp.zeros(1), 2.0 ** jnp.arange(-48.0, 1.0)])
+#: (numpy, not jax.numpy: module constants must not start JAX at import)
+_S_EDGES = np.concatenate([np.zeros(1), 2.0 ** np.arange(-48.0, 1.0)])
 
 
 def _t_tidal(law):
