@@ -20,6 +20,7 @@ import pathlib
 import time
 
 VARIANTS = {
+    "one_round": {"refine_rounds": 1},
     "default": {},
     "no_adaptive": {"rel_tol": None},
     "no_adaptive_no_core": {"rel_tol": None, "refine_size": 0},
