@@ -42,8 +42,10 @@ def _scene():
     return sc
 
 
-@pytest.mark.parametrize("oversampling,with_psf", [(1, True), (2, True), (1, False)])
-def test_sparse_jacobian_equals_dense(oversampling, with_psf):
+@pytest.mark.parametrize(
+    "oversampling,with_psf,adaptive", [(1, True, True), (2, True, False), (1, False, False)]
+)
+def test_sparse_jacobian_equals_dense(oversampling, with_psf, adaptive):
     s = oversampling
     yy, xx = np.mgrid[-4 * s : 4 * s + 1, -4 * s : 4 * s + 1]
     psf = np.exp(-0.5 * (xx**2 + yy**2) / (1.5 * s) ** 2)
@@ -54,7 +56,8 @@ def test_sparse_jacobian_equals_dense(oversampling, with_psf):
         cd=[[-0.3, 0.05], [0.02, 0.28]],  # rotated, skewed, non-square pixels
     )
     layout, vals, x0 = build_layout(_scene())
-    spec, inputs, st = image_spec(img), image_inputs(img), RenderSettings()
+    st = RenderSettings() if adaptive else RenderSettings.fast()  # the rest: compile time
+    spec, inputs = image_spec(img), image_inputs(img)
     render = make_renderer(layout, spec, st)
     both = make_model_and_jacobian(layout, spec, st)
     dense = jax.jacfwd(lambda x: render(layout.expand(x, vals.base), inputs))(jnp.asarray(x0))
