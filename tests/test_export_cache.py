@@ -65,6 +65,7 @@ def test_second_process_loads_the_exported_solver(tmp_path):
     assert _exports(cache) == files
 
 
+@pytest.mark.slow
 def test_a_new_structure_or_setting_makes_a_new_program(tmp_path):
     cache = tmp_path / "c"
     _run(cache)
@@ -74,6 +75,7 @@ def test_a_new_structure_or_setting_makes_a_new_program(tmp_path):
     assert len(_exports(cache)) == 4
 
 
+@pytest.mark.slow
 def test_a_damaged_file_is_rebuilt(tmp_path):
     cache = tmp_path / "c"
     first = _run(cache)

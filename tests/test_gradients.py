@@ -102,7 +102,10 @@ def _check_gradient(objective, rel_step=1e-5, rtol=1e-5):
     return ad
 
 
-@pytest.mark.parametrize("kind", list(CASES))
+@pytest.mark.parametrize(
+    "kind",
+    [pytest.param(k, marks=pytest.mark.slow) if k == "psf-oversampled-2" else k for k in CASES],
+)
 def test_gradient_of_every_parameter_matches_finite_differences(kind):
     scene, image_kwargs = CASES[kind]
     image = blank((32, 32), **image_kwargs)

@@ -43,7 +43,12 @@ def _scene():
 
 
 @pytest.mark.parametrize(
-    "oversampling,with_psf,adaptive", [(1, True, True), (2, True, False), (1, False, False)]
+    "oversampling,with_psf,adaptive",
+    [
+        (1, True, True),
+        pytest.param(2, True, False, marks=pytest.mark.slow),
+        (1, False, False),
+    ],
 )
 def test_sparse_jacobian_equals_dense(oversampling, with_psf, adaptive):
     s = oversampling

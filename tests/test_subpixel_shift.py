@@ -88,6 +88,7 @@ def test_lanczos_recentring_helps_a_steep_profile_off_pixel():
     assert err["lanczos3"] < 1.1 * err_centred, (err, err_centred)
 
 
+@pytest.mark.slow
 def test_jacobian_with_shift_equals_dense_and_finite_differences():
     """Differentiable in the centre: the block-sparse Jacobian equals jacfwd, and the
     x-derivative equals a central finite difference."""
