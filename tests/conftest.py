@@ -51,3 +51,21 @@ def _release_compiled_code():
     """
     yield
     jax.clear_caches()
+
+
+# Parametrised cases whose check is already made by a sibling case in the default run;
+# they cost ~15 s each on a 2-core machine, so they run with ``-m slow``.
+_HEAVY_DUPLICATES = {
+    "tests/test_lm_robustness.py::test_fit_starting_exactly_on_a_bound[pa-at-user-bound]",
+    "tests/test_convolution_methods.py::"
+    "test_jacobian_with_direct_convolution_equals_dense[fft-bicubic]",
+    "tests/test_profile_totals.py::test_total_derivatives_match_finite_differences[spline6-22]",
+    "tests/test_integration_budget.py::"
+    "test_budget_holds_beyond_the_refinement_window[sersic n=4 r_e=15]",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.nodeid in _HEAVY_DUPLICATES:
+            item.add_marker(pytest.mark.slow)
