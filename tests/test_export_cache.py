@@ -59,7 +59,7 @@ def test_second_process_loads_the_exported_solver(tmp_path):
     cache = tmp_path / "c"
     first = _run(cache)
     files = _exports(cache)
-    assert len(files) == 2  # the objective and the normal equations
+    assert len(files) == 3  # the objective, the normal equations, the defect image
     second = _run(cache, "forbid-tracing")  # would raise if it exported again
     assert second == first
     assert _exports(cache) == files
@@ -70,9 +70,9 @@ def test_a_new_structure_or_setting_makes_a_new_program(tmp_path):
     cache = tmp_path / "c"
     _run(cache)
     _run(cache, q="0.5")  # new values, same structure: the same programs
-    assert len(_exports(cache)) == 2
+    assert len(_exports(cache)) == 3
     _run(cache, tol="1e-3")  # new settings: new programs
-    assert len(_exports(cache)) == 4
+    assert len(_exports(cache)) == 6
 
 
 @pytest.mark.slow

@@ -46,7 +46,12 @@ class Layout:
         return tuple(self.addresses[i] for i in self.free_index)
 
     def expand(self, x, base):
-        """Full parameter vector p from the free values x (jit-safe)."""
+        """Full parameter vector p from the free values x (jit-safe; numpy in, numpy
+        out)."""
+        if isinstance(x, np.ndarray) and isinstance(base, np.ndarray):
+            p = np.array(base, dtype=float)
+            p[np.asarray(self.free_index, dtype=int)] = x
+            return p[np.asarray(self.leader, dtype=int)]
         p = jnp.asarray(base).at[jnp.asarray(self.free_index, dtype=int)].set(x)
         return p[jnp.asarray(self.leader, dtype=int)]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ._psf_options import check_psf_options
 
@@ -132,6 +132,27 @@ class RenderSettings:
         only the fixed 3 x 3 Gauss-Legendre rule and the exact 3 x 3 core
         (``docs/accuracy.md`` lists its measured errors and speed)."""
         return cls(rel_tol=None)
+
+    def coarse(self) -> RenderSettings | None:
+        """The cheaper rule a staged fit iterates on first (:func:`scenefit.fit`): these
+        settings without error-driven refinement, with the ``quad_order`` rule and the
+        exact core in a window of at most 33 pixels and pixel-centre sampling beyond
+        it; ``None`` when there is no cheaper rule (no error-driven refinement to drop,
+        or a non-adaptive ``sampling``).
+
+        Examples
+        --------
+        >>> RenderSettings().coarse().far_order, RenderSettings().coarse().rel_tol
+        (1, None)
+        >>> RenderSettings.fast().coarse() is None
+        True
+        """
+        refines = self.quad_order >= 2 and self.refine_pixels > 0 and self.refine_rounds > 0
+        if self.sampling != "adaptive" or self.rel_tol is None or not refines:
+            return None
+        return replace(
+            self, rel_tol=None, far_order=1, refine_window=min(self.refine_window, 33)
+        )
 
     @classmethod
     def imfit(cls, subsampling: bool = True) -> RenderSettings:

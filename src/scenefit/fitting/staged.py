@@ -1,0 +1,142 @@
+"""Staged Levenberg-Marquardt: iterate on a cheap integration rule, converge on the
+accurate one by defect correction.
+
+Most of an LM fit is spent far from the optimum, where the integration accuracy of the
+model hardly matters. A staged fit therefore runs :func:`~.lm.lm_host` on the cheap
+rule (:meth:`~scenefit.render.RenderSettings.coarse`: no error-driven refinement),
+then corrects it: with the defect image D(u_k) = m_accurate(u_k) - m_cheap(u_k) frozen,
+the model m_cheap(u) + D(u_k) agrees with the accurate model at u_k and has the cheap
+Jacobian, so minimising it from u_k moves towards the accurate optimum. Each round
+costs one accurate render; the error of a round shrinks by about |dD/du| / |dm/du|
+(the relative integration error of the cheap rule's derivatives, ~1e-3), so one or two
+rounds leave the accurate objective within ``dchi2`` of its minimum.
+
+The accurate rule's Jacobian is never computed: the covariance comes from the cheap
+rule's J^T J at the final point (it differs from the accurate one by the cheap rule's
+relative derivative error). The final objective is the accurate one, exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .lm import LMResult, lm_host
+
+__all__ = ["lm_staged"]
+
+#: a round that lowers the accurate objective by no more than this (chi^2 units; a
+#: parameter shift of ~1e-3 sigma) ends the correction
+DCHI2 = 1e-6
+
+
+def lm_staged(
+    value,
+    normal,
+    defect,
+    u0,
+    max_iter,
+    ftol=1e-9,
+    xtol=1e-10,
+    step_cap=None,
+    tail=None,
+    max_rounds=6,
+    dchi2=DCHI2,
+):
+    """Minimise the accurate objective through the cheap one (module docstring).
+
+    The first stage is a full LM run with the defect of the starting point frozen (so
+    its starting objective is the accurate one); each correction round then freezes
+    the defect at the current point and takes one Gauss-Newton step, until the step's
+    predicted decrease of the accurate objective is at most ``max(dchi2, ftol *
+    objective)``. A step that does not lower the objective gets a full LM round
+    instead.
+
+    Parameters
+    ----------
+    value, normal : callable
+        ``value(u, offset) -> objective`` and ``normal(u, offset) -> (objective, J^T r,
+        J^T J)`` of the cheap model with the image ``offset`` added to it.
+    defect : callable
+        ``u -> accurate model image - cheap model image``.
+    u0 : array (F,)
+    max_iter : int
+        Iterations of all stages together (a correction round counts as one).
+    ftol, xtol, step_cap
+        As in :func:`~.lm.lm_host`.
+    tail : callable, optional
+        ``u -> residuals`` reported in :attr:`LMResult.r_tail` at the final point.
+    max_rounds : int
+        Correction rounds before giving up.
+    dchi2 : float
+        Predicted decrease (objective units) below which the correction stops.
+
+    Returns
+    -------
+    LMResult or None
+        ``None`` when the correction did not settle within ``max_rounds`` or raised
+        the accurate objective; the caller then fits with the accurate rule directly.
+    """
+    cap = None if step_cap is None else np.asarray(step_cap, float)
+    u = np.asarray(u0, float)
+    off = defect(u)
+    first = lm_host(
+        lambda v: value(v, off), lambda v: normal(v, off), u, max_iter, ftol, xtol,
+        step_cap=step_cap,
+    )
+    n_iter, n_eval = first.n_iter, first.n_eval + 1
+    if first.status == 6:  # not finite at the start
+        return first
+    u, best = np.asarray(first.u, float), np.inf
+    for _ in range(max_rounds):
+        off = defect(u)
+        obj, g, A = (np.asarray(v, float) for v in normal(u, off))
+        obj = float(obj)
+        n_eval += 2
+        if not np.isfinite(obj) or obj > best:
+            return None  # the correction diverges
+        best = obj
+        step = _gauss_newton_step(A, g, cap)
+        pred = float(-2.0 * step @ g - step @ (A @ step))
+        if pred <= max(dchi2, ftol * obj) or n_iter >= max_iter:
+            break
+        n_iter += 1
+        f_new = float(value(u + step, off))
+        n_eval += 1
+        if np.isfinite(f_new) and f_new < obj:
+            u = u + step
+            continue
+        rnd = lm_host(  # a full LM round with this defect
+            lambda v, off=off: value(v, off), lambda v, off=off: normal(v, off), u,
+            max(int(max_iter) - n_iter, 1), ftol, xtol, step_cap=step_cap,
+        )
+        n_iter, n_eval = n_iter + rnd.n_iter, n_eval + rnd.n_eval
+        u = np.asarray(rnd.u, float)
+    else:
+        return None
+    return LMResult(
+        u=u,
+        obj=obj,
+        fisher=A,
+        r_tail=np.zeros(0) if tail is None else np.asarray(tail(u)),
+        n_iter=n_iter,
+        n_eval=n_eval,
+        status=5 if n_iter >= max_iter and first.status == 0 else first.status,
+        start_obj=first.start_obj,
+    )
+
+
+def _gauss_newton_step(A, g, cap):
+    """-(A + tiny D)^-1 g, shortened as a whole to the step cap."""
+    d = np.diag(A)
+    D = np.maximum(d, 1e-12 * max(float(d.max(initial=0.0)), 1e-300))
+    try:
+        step = -np.linalg.solve(A + 1e-9 * np.diag(D), g)
+    except np.linalg.LinAlgError:
+        return np.zeros_like(g)
+    if not np.all(np.isfinite(step)):
+        return np.zeros_like(g)
+    if cap is not None:
+        over = np.abs(step) > cap
+        if over.any():
+            step = step * np.min(cap[over] / np.abs(step[over]))
+    return step
