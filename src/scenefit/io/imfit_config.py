@@ -507,14 +507,14 @@ def flux_factor(imfit_name: str, vals: dict, bn_rule: str = "exact") -> float:
     """
     from scipy.special import gammaln
 
-    from ..models.sersic import sersic_bn, sersic_bn_series
+    from ..models.sersic import bn_numpy
 
     q = 1.0 - vals["ell"]
     if imfit_name == "Sersic":
         n, re_ = vals["n"], vals["r_e"]
         if bn_rule not in ("exact", "series"):
             raise ValueError(f"unknown b_n rule {bn_rule!r}; expected 'exact' or 'series'")
-        b = float(sersic_bn(n) if bn_rule == "exact" else sersic_bn_series(n))
+        b = float(bn_numpy(n, bn_rule))
         return 2 * math.pi * q * n * re_**2 * math.exp(b + gammaln(2 * n) - 2 * n * math.log(b))
     if imfit_name == "Exponential":
         return 2 * math.pi * q * vals["h"] ** 2

@@ -13,7 +13,7 @@ from ._radial_quadrature import radial_total
 __all__ = ["BrokenExponential"]
 
 _TRANSITION = np.array([-48.0, -16.0, -6.0, -2.0, -0.5, 0.0, 0.5, 2.0, 6.0, 16.0, 48.0])
-_SCALES = 2.0 ** jnp.arange(-3.0, 7.0)  # 1/8 .. 64 scale lengths
+_SCALES = 2.0 ** np.arange(-3.0, 7.0)  # 1/8 .. 64 scale lengths
 
 
 @dataclasses.dataclass(frozen=True, repr=False, kw_only=True)

@@ -80,6 +80,26 @@ def sersic_bn(n):
     return sersic_bn_series_smooth(n) + jnp.interp(jnp.log(n), logn, delta)
 
 
+def bn_numpy(n, bn_rule: str = "exact"):
+    """:func:`bn_of` in numpy, for host-side conversions (no JAX dispatch or
+    compilation); the same arithmetic, equal to rounding.
+
+    Examples
+    --------
+    >>> bool(abs(bn_numpy(2.5) - float(sersic_bn(2.5))) < 1e-12)
+    True
+    """
+    n = np.asarray(n, dtype=float)
+    cb = sersic_bn_series_smooth(n)
+    if bn_rule == "exact":
+        logn, delta = _bn_table()
+        return cb + np.interp(np.log(n), logn, delta)
+    if bn_rule == "series":
+        mac = 0.01945 - 0.8902 * n + 10.95 * n**2 - 19.67 * n**3 + 13.43 * n**4
+        return np.where(n > 0.36, cb, mac)
+    raise ValueError(f"unknown b_n rule {bn_rule!r}; expected one of {BN_RULES}")
+
+
 def bn_of(n, bn_rule: str = "exact"):
     """b_n by the named rule: ``"exact"`` (:func:`sersic_bn`) or ``"series"``
     (:func:`sersic_bn_series`, Imfit's and GALFIT's).
