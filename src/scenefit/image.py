@@ -233,6 +233,36 @@ class Image:
         kw.update(changes)
         return Image(**kw)
 
+    def cutout(self, rows, cols) -> Image:
+        """The sub-image ``data[rows, cols]`` with the same sky geometry, PSF and
+        calibration (``rows``, ``cols``: ``slice`` objects with unit step, 0-based).
+
+        Raises
+        ------
+        ValueError
+            If the slices are empty, strided or fall outside the image, or every pixel
+            of the cutout is masked.
+        """
+        (h, w) = self.shape
+        r0, r1, rs = rows.indices(h)
+        c0, c1, cs = cols.indices(w)
+        if rs != 1 or cs != 1 or r1 <= r0 or c1 <= c0:
+            raise ValueError(f"cutout rows {rows} and cols {cols} must be non-empty, unit step")
+        sl = (slice(r0, r1), slice(c0, c1))
+        wcs = None
+        if self.wcs is not None:
+            try:
+                wcs = self.wcs[sl]
+            except Exception:  # noqa: BLE001 - a WCS astropy cannot slice: drop it
+                wcs = None
+        return self.replace(
+            data=self.data[sl],
+            invvar=self.invvar[sl],
+            mask=self.mask[sl],
+            crpix=self.crpix - np.array([c0, r0], dtype=float),
+            wcs=wcs,
+        )
+
     def __repr__(self) -> str:
         psf = "none" if self.psf is None else f"{self.psf.shape}x{self.psf.oversampling}"
         return (

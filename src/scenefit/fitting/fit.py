@@ -45,6 +45,7 @@ def fit(
     priors: Mapping | None = None,
     constraints: Sequence[SoftConstraint] = (),
     staged: bool = True,
+    offset=None,
 ) -> FitResult:
     """Fit a scene to an image by Levenberg-Marquardt.
 
@@ -78,6 +79,9 @@ def fit(
         Jacobian. ``False``: every iteration on ``settings``. Ignored when
         ``settings`` has no cheaper rule. A correction that does not settle falls back
         to the unstaged fit.
+    offset : array (H, W), optional
+        A fixed image (image units per pixel) added to the scene's model, e.g. the
+        light of sources fitted separately (:func:`scenefit.fitting.fit_iterative`).
 
     Returns
     -------
@@ -109,6 +113,7 @@ def fit(
     if layout.n_free == 0:
         raise ValueError("no free parameters: every parameter is fixed or tied")
     spec = image_spec(image)
+    base_offset = _check_offset(offset, image.shape)
     kinds = np.asarray(layout.kinds)
     u0 = to_unconstrained(x0, kinds, vals.lo, vals.hi)
     pset = build_priors(layout, vals.base, priors, constraints)
@@ -122,6 +127,7 @@ def fit(
         )
 
         def at(off):
+            off = off if base_offset is None else base_offset + off
             return (*args[:6], {**args[6], "offset": off}, *args[7:])
 
         result = lm_staged(
@@ -136,7 +142,9 @@ def fit(
             tail=None if tail is None else (lambda u: tail(jnp.asarray(u), *args)),
         )
     if result is None:  # unstaged, or a correction that did not settle
-        args = problem_args(vals, image, pset)
+        args = problem_args(vals, image, pset, offset=base_offset is not None)
+        if base_offset is not None:
+            args[6]["offset"] = base_offset
         value, normal, tail, _ = _compiled_programs(
             layout, spec, (settings,), likelihood, pset, args
         )
@@ -151,6 +159,18 @@ def fit(
             tail=None if tail is None else (lambda u: tail(jnp.asarray(u), *args)),
         )
     return finish_fit(scene, image, layout, vals, pset, result, likelihood, settings, t0)
+
+
+def _check_offset(offset, shape):
+    """``offset`` as a device array of the image's shape, or None."""
+    if offset is None:
+        return None
+    off = np.asarray(offset, dtype=float)
+    if off.shape != tuple(shape):
+        raise ValueError(f"offset has shape {off.shape}; the image is {tuple(shape)}")
+    if not np.all(np.isfinite(off)):
+        raise ValueError("offset has non-finite values")
+    return jnp.asarray(off)
 
 
 def layout_key(layout: Layout) -> tuple:

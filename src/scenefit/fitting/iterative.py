@@ -1,0 +1,301 @@
+"""Iterative fitting of scenes too big for one Levenberg-Marquardt fit.
+
+The scene is split into blocks of sources (``block_size`` sources each; sources linked
+by ties stay together; all sky components form one block). A sweep renders the whole
+scene once, then fits each block in turn on a cutout around it against the data minus
+the light of every other source (:func:`~scenefit.fitting.fit` with ``offset``), and
+updates the running model on that cutout. Sweeps repeat until one lowers the objective
+by less than ``dchi2``. Memory is bounded by the full-image model plus the largest
+block's fit on its cutout, never a Jacobian of the whole scene.
+
+A block's cutout is the box outside which each of its sources is fainter than
+``floor`` x the median pixel noise, padded by the PSF's half-width, rounded up to a
+multiple of 32 pixels (so blocks share compiled programs) and clipped to the image.
+The sky block is fitted on the whole image.
+
+Uncertainties are those of the per-block fits (a block-diagonal covariance): they
+ignore correlations between blocks, so they are too small for strongly blended sources
+in different blocks.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import jax.numpy as jnp
+import numpy as np
+
+from .._layout import build_layout
+from ..likelihood import LIKELIHOODS, residuals_and_objective
+from ..models import EllipticalProfile, PointLike, SkyModel
+from ..render import RenderSettings, render
+from ..render.renderer import check_scene_and_image
+from ..scene import Scene
+from .fit import fit
+from .result import FitResult
+
+__all__ = ["fit_iterative"]
+
+#: cutout sides are rounded up to a multiple of this (pixels): blocks share programs
+_BUCKET = 32
+
+
+def fit_iterative(
+    scene,
+    image,
+    *,
+    block_size: int = 1,
+    order: str = "sequential",
+    seed: int = 0,
+    max_sweeps: int = 20,
+    dchi2: float = 0.1,
+    floor: float = 0.01,
+    likelihood: str = "chi2",
+    settings: RenderSettings | None = None,
+    max_iter: int = 100,
+    progress: bool = False,
+) -> FitResult:
+    """Fit a large scene block by block (module docstring).
+
+    Parameters
+    ----------
+    scene : Scene
+        Starting point (every free parameter with a value). Not modified.
+    image : Image
+    block_size : int
+        Sources per block (1: each source on its own).
+    order : {"sequential", "random"}
+        Blocks in scene order every sweep, or shuffled anew each sweep (``seed``).
+    seed : int
+        Seed of the random order.
+    max_sweeps : int
+        Sweeps before giving up (status 5).
+    dchi2 : float
+        A sweep lowering the objective by at most this (chi^2 units) ends the fit.
+    floor : float
+        Cutouts reach out to where a source is fainter than ``floor`` x the median
+        pixel noise (sigma) per pixel.
+    likelihood, settings, max_iter
+        As in :func:`~scenefit.fitting.fit` (``max_iter`` per block fit).
+    progress : bool
+        Print one line per sweep to stderr.
+
+    Returns
+    -------
+    FitResult
+        The whole scene; ``objective`` is that of the full-image model at the end.
+        ``extra`` holds ``sweeps``, ``objective_history`` (after each sweep, the first
+        entry at the start) and ``failed_blocks`` (names of sources whose block fit
+        raised; they keep their previous values).
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``order`` or likelihood, a ``block_size`` below 1, or a scene
+        the image cannot fit (:func:`~scenefit.fitting.fit`'s checks).
+    """
+    check_scene_and_image(scene, image)
+    if likelihood not in LIKELIHOODS:
+        raise ValueError(f"unknown likelihood {likelihood!r}; choose one of {LIKELIHOODS}")
+    if order not in ("sequential", "random"):
+        raise ValueError(f"order must be 'sequential' or 'random', got {order!r}")
+    if not (isinstance(block_size, int) and block_size >= 1):
+        raise ValueError(f"block_size must be a positive integer, got {block_size!r}")
+    settings = settings or RenderSettings()
+    t0 = time.perf_counter()
+    layout, _, _ = build_layout(scene)  # checks values and bounds
+    if layout.n_free == 0:
+        raise ValueError("no free parameters: every parameter is fixed or tied")
+    blocks = _blocks(scene, block_size)
+    sigma = np.sqrt(1.0 / image.invvar[~image.mask])
+    noise_floor = floor * float(np.median(sigma))
+    rng = np.random.default_rng(seed)
+    data = jnp.asarray(image.data)
+    invvar = jnp.asarray(image.invvar)
+
+    def objective(model):
+        return float(residuals_and_objective(likelihood, model, data, invvar, image.gain)[1])
+
+    current = scene
+    total = np.asarray(render(current, image, settings))
+    history = [objective(total)]
+    fits: dict = {}
+    failed: set = set()
+    n_iter = n_eval = 0
+    converged = False
+    for sweep in range(1, max_sweeps + 1):
+        todo = list(blocks)
+        if order == "random":
+            rng.shuffle(todo)
+        for names in todo:
+            sub = _sub_scene(current, names)
+            if not build_layout(sub)[0].n_free:
+                continue
+            rows, cols = _region(sub, image, noise_floor)
+            try:
+                cut = image.cutout(rows, cols)
+                own = np.asarray(render(sub, cut, settings))
+                others = total[rows, cols] - own
+                res = fit(
+                    sub, cut, offset=others, likelihood=likelihood, settings=settings,
+                    max_iter=max_iter,
+                )
+            except ValueError:
+                failed.update(names)
+                continue
+            failed.difference_update(names)
+            total[rows, cols] = others + np.asarray(render(res.scene, cut, settings))
+            current = _with_block(current, res.scene)
+            fits[names] = res
+            n_iter, n_eval = n_iter + res.n_iter, n_eval + res.n_eval
+        total = np.asarray(render(current, image, settings))  # exact, not patched
+        history.append(objective(total))
+        if progress:
+            print(
+                f"scenefit: sweep {sweep}: objective {history[-1]:.6g} "
+                f"(change {history[-1] - history[-2]:+.4g})",
+                file=sys.stderr,
+            )
+        if history[-2] - history[-1] <= dchi2:
+            converged = True
+            break
+    return _result(
+        scene, current, image, layout, fits, history, failed, converged, n_iter, n_eval,
+        likelihood, settings, time.perf_counter() - t0,
+    )
+
+
+def _blocks(scene, block_size):
+    """Tuples of component names: ties joined (union-find), sky components together,
+    sources chunked in scene order."""
+    names = list(scene.names)
+    parent = {n: n for n in names}
+
+    def root(n):
+        while parent[n] != n:
+            n = parent[n]
+        return n
+
+    for follower, leader in scene.ties.items():
+        a, b = root(follower.split(".")[0]), root(leader.split(".")[0])
+        if a != b:
+            parent[b] = a
+    groups: dict = {}
+    for n in names:
+        groups.setdefault(root(n), []).append(n)
+    sky = [n for n in names if isinstance(scene[n], SkyModel)]
+    blocks, chunk = [], []
+    for members in groups.values():
+        if all(m in sky for m in members):
+            continue
+        chunk.extend(members)
+        if len(chunk) >= block_size:
+            blocks.append(tuple(chunk))
+            chunk = []
+    if chunk:
+        blocks.append(tuple(chunk))
+    if sky:
+        blocks.append(tuple(sky))
+    return blocks
+
+
+def _sub_scene(scene, names):
+    comps = [scene[n] for n in names]
+    ties = {f: l for f, l in scene.ties.items() if f.split(".")[0] in names}
+    return Scene(comps, ties)
+
+
+def _with_block(scene, block):
+    out = scene
+    for c in block.components:
+        out = out.replace_component(c.name, c)
+    return out
+
+
+def _region(sub, image, noise_floor):
+    """(rows, cols) slices of the block's cutout (module docstring)."""
+    h, w = image.shape
+    if any(isinstance(c, SkyModel) for c in sub.components):
+        return slice(0, h), slice(0, w)
+    psf_half = np.zeros(2)
+    if image.psf is not None:
+        psf_half = np.array(image.psf.shape[::-1]) / 2.0 / image.psf.oversampling
+    lo, hi = np.array([np.inf, np.inf]), np.array([-np.inf, -np.inf])
+    for c in sub.components:
+        xc, yc = image.sky_to_pixel(c.x.value, c.y.value)
+        half = _half_extent(c, image, noise_floor) + psf_half + 1.0
+        lo = np.minimum(lo, np.array([xc, yc]) - half)
+        hi = np.maximum(hi, np.array([xc, yc]) + half)
+    out = []
+    for a, b, n in zip(lo, hi, (w, h), strict=True):
+        size = min(n, int(np.ceil(max(b - a, 1.0) / _BUCKET)) * _BUCKET)
+        start = int(np.clip(np.floor((a + b) / 2.0 - size / 2.0 + 0.5), 0, n - size))
+        out.append(slice(start, start + size))
+    return out[1], out[0]
+
+
+def _half_extent(comp, image, noise_floor):
+    """Half-widths (x, y) in pixels of the box outside which ``comp`` is fainter than
+    ``noise_floor`` per pixel."""
+    if isinstance(comp, PointLike) or not isinstance(comp, EllipticalProfile):
+        return np.array([2.0, 2.0])
+    vals = [p.value for p in comp.params().values()]
+    flux, law, q, pa = vals[2], np.asarray(vals[3:-2], float), vals[-2], vals[-1]
+    scale = image.pixel_scale
+    r = np.geomspace(1e-2, 4.0 * max(image.shape), 600) * scale
+    amp = abs(flux) / (q * float(comp.total(law))) * image.pixel_area
+    sb = amp * np.asarray(comp.radial(r, law))
+    above = np.nonzero(sb > noise_floor)[0]
+    R = r[above[-1]] if above.size else r[0]
+    t = np.deg2rad(pa)
+    hxi = np.hypot(R * np.sin(t), q * R * np.cos(t))
+    heta = np.hypot(R * np.cos(t), q * R * np.sin(t))
+    return np.abs(np.linalg.inv(image.cd)) @ np.array([hxi, heta])
+
+
+def _result(
+    start, scene, image, layout, fits, history, failed, converged, n_iter, n_eval,
+    likelihood, settings, seconds,
+):
+    free = layout.free_addresses
+    index = {a: i for i, a in enumerate(free)}
+    cov = np.full((len(free), len(free)), 0.0)
+    np.fill_diagonal(cov, np.inf)
+    at_bound, ill = [], False
+    for res in fits.values():
+        ids = [index[a] for a in res.free]
+        cov[np.ix_(ids, ids)] = res.covariance
+        at_bound.extend(res.at_bound)
+        ill = ill or res.ill_conditioned
+    status = 1 if converged else 5
+    message = (
+        f"converged: a sweep lowered the objective by less than dchi2 ({len(history) - 1} sweeps)"
+        if converged
+        else f"not converged: sweep limit reached ({len(history) - 1} sweeps)"
+    )
+    return FitResult(
+        scene=scene,
+        initial=start,
+        image=image,
+        objective=history[-1],
+        dof=int(image.n_valid - len(free)),
+        n_iter=n_iter,
+        n_eval=n_eval,
+        status=status,
+        message=message,
+        converged=converged and not failed,
+        free=free,
+        covariance=cov,
+        at_bound=tuple(at_bound),
+        ill_conditioned=ill,
+        likelihood=likelihood,
+        settings=settings,
+        seconds=seconds,
+        extra={
+            "sweeps": len(history) - 1,
+            "objective_history": history,
+            "failed_blocks": sorted(failed),
+        },
+        initial_objective=history[0],
+    )
