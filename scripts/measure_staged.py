@@ -36,7 +36,9 @@ def _case(n, r_e, q, seed):
     data = sf.render(truth, blank) + rng.normal(0.0, 1.0, blank.shape)
     start = truth.replace_component(
         "sersic",
-        truth["sersic"].replace(flux=4000.0, r_e=r_e * 1.2, n=min(n * 1.3, 8.0), q=min(q + 0.1, 1.0)),
+        truth["sersic"].replace(
+            flux=4000.0, r_e=r_e * 1.2, n=min(n * 1.3, 8.0), q=min(q + 0.1, 1.0)
+        ),
     )
     return start, blank.replace(data=data, sigma=1.0)
 
@@ -56,7 +58,9 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args(argv)
     rows = []
-    for k, (n, r_e, q) in enumerate(itertools.product((1.0, 4.0, 6.0), (1.0, 3.0, 8.0), (0.3, 0.8))):
+    for k, (n, r_e, q) in enumerate(
+        itertools.product((1.0, 4.0, 6.0), (1.0, 3.0, 8.0), (0.3, 0.8))
+    ):
         start, image = _case(n, r_e, q, seed=k)
         a, ta = _timed(start, image, True, args.repeats)
         b, tb = _timed(start, image, False, args.repeats)

@@ -26,8 +26,12 @@ def _field(seed=5):
     data = sf.render(truth, blank) + rng.normal(0.0, 1.0, SHAPE)
     image = blank.replace(data=data, sigma=1.0)
     start = truth
-    for name, d in (("a", dict(flux=800.0, x=-29.5)), ("b", dict(flux=700.0, sigma=2.6)),
-                    ("c", dict(r_e=3.4, n=2.0)), ("sky", dict(sky=2.5))):
+    for name, d in (
+        ("a", dict(flux=800.0, x=-29.5)),
+        ("b", dict(flux=700.0, sigma=2.6)),
+        ("c", dict(r_e=3.4, n=2.0)),
+        ("sky", dict(sky=2.5)),
+    ):
         start = start.replace_component(name, start[name].replace(**d))
     return truth, start, image
 

@@ -15,8 +15,12 @@ from scenefit.fitting.staged import lm_staged
 
 def _problem(seed=3):
     rng = np.random.default_rng(seed)
-    psf = sf.PixelPSF(sf.render(sf.Scene([sf.Moffat(x=0, y=0, flux=1, fwhm=2.5, beta=3, q=1, pa=0)]),
-                                sf.Image(np.zeros((15, 15)))))
+    psf = sf.PixelPSF(
+        sf.render(
+            sf.Scene([sf.Moffat(x=0, y=0, flux=1, fwhm=2.5, beta=3, q=1, pa=0)]),
+            sf.Image(np.zeros((15, 15))),
+        )
+    )
     truth = sf.Scene(
         [
             sf.Sersic(x=0.3, y=-0.2, flux=3000.0, r_e=2.0, n=3.5, q=0.6, pa=30.0),

@@ -78,6 +78,24 @@ def residuals_and_objective(kind: str, model, data, invvar, gain=1.0):
     raise ValueError(f"unknown likelihood {kind!r}; choose one of {LIKELIHOODS}")
 
 
+def residual_scale(kind: str, model, data, invvar, gain=1.0):
+    """d r / d model per pixel (H, W): the whitened residuals' Jacobian is this times
+    the model's (:func:`residual_jacobian`)."""
+    if kind == "chi2":
+        return -jnp.sqrt(invvar)
+    if kind == "poisson":
+        valid = invvar > 0
+        mu = jnp.where(valid, model * gain, 1.0)
+        return jnp.where(valid & (mu > 0), -gain / jnp.sqrt(jnp.where(mu > 0, mu, 1.0)), 0.0)
+    if kind == "chi2_model":
+        valid, var = _model_variance(model, invvar, gain)
+        good = valid & (var > 0)
+        v = jnp.where(good, var, 1.0)
+        d = jnp.where(valid, data, 0.0)
+        return jnp.where(good, -(1.0 + (d - model) / (2.0 * gain * v)) / jnp.sqrt(v), 0.0)
+    raise ValueError(f"unknown likelihood {kind!r}; choose one of {LIKELIHOODS}")
+
+
 def residual_jacobian(kind: str, dmodel, model, data, invvar, gain=1.0):
     """Jacobian of the whitened residuals from model derivatives.
 
@@ -93,20 +111,7 @@ def residual_jacobian(kind: str, dmodel, model, data, invvar, gain=1.0):
         d r / d parameter with N = H * W, consistent with
         :func:`residuals_and_objective`.
     """
-    if kind == "chi2":
-        scale = -jnp.sqrt(invvar)
-    elif kind == "poisson":
-        valid = invvar > 0
-        mu = jnp.where(valid, model * gain, 1.0)
-        scale = jnp.where(valid & (mu > 0), -gain / jnp.sqrt(jnp.where(mu > 0, mu, 1.0)), 0.0)
-    elif kind == "chi2_model":
-        valid, var = _model_variance(model, invvar, gain)
-        good = valid & (var > 0)
-        v = jnp.where(good, var, 1.0)
-        d = jnp.where(valid, data, 0.0)
-        scale = jnp.where(good, -(1.0 + (d - model) / (2.0 * gain * v)) / jnp.sqrt(v), 0.0)
-    else:
-        raise ValueError(f"unknown likelihood {kind!r}; choose one of {LIKELIHOODS}")
+    scale = residual_scale(kind, model, data, invvar, gain)
     f = dmodel.shape[0]
     return (dmodel * scale[None]).reshape(f, -1).T
 

@@ -10,7 +10,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._layout import Layout, build_layout
-from ..likelihood import LIKELIHOODS, residual_jacobian, residuals_and_objective
+from ..likelihood import (
+    LIKELIHOODS,
+    residual_jacobian,
+    residual_scale,
+    residuals_and_objective,
+)
 from ..models import EllipticalProfile
 from ..parameters import from_unconstrained, to_unconstrained
 from ..render import (
@@ -20,7 +25,11 @@ from ..render import (
     make_model_and_jacobian,
     make_renderer,
 )
-from ..render.renderer import check_scene_and_image
+from ..render.renderer import (
+    band_rows_supported,
+    check_scene_and_image,
+    make_band_model_and_jacobian,
+)
 from .covariance import covariance_from_fisher
 from .lm import CONVERGED, LM_MESSAGES, lm_host, lm_solve
 from .priors import SoftConstraint, build_priors, prior_residuals
@@ -185,12 +194,31 @@ def layout_key(layout: Layout) -> tuple:
     return (groups, layout.free_index, layout.leader, layout.kinds)
 
 
-def make_normal_equations(layout: Layout, spec, settings, likelihood, prior_static):
+#: bytes of one band of the Jacobian when J^T J is accumulated band by band
+BAND_BYTES = 256 * 2**20
+
+
+def jacobian_bands(layout: Layout, spec, settings) -> int:
+    """Bands of image rows the normal equations are accumulated over: 1 (the whole
+    Jacobian at once) unless it exceeds :data:`BAND_BYTES` and the problem allows
+    bands (:func:`~scenefit.render.renderer.band_rows_supported`)."""
+    h, w = spec.shape
+    size = 8 * layout.n_free * h * w
+    if size <= BAND_BYTES or not band_rows_supported(layout, spec, settings):
+        return 1
+    return min(h, -(-size // BAND_BYTES))
+
+
+def make_normal_equations(
+    layout: Layout, spec, settings, likelihood, prior_static, n_bands: int = 1
+):
     """``(value, normal, tail)`` for :func:`~scenefit.fitting.lm.lm_host`.
 
     ``value(u, *args) -> objective``; ``normal(u, *args) -> (objective, J^T r, J^T J)``;
     ``tail(u, *args)`` the prior/constraint residuals (``None`` without priors). ``args``
-    from :func:`problem_args`. Pure and traceable."""
+    from :func:`problem_args`. With ``n_bands > 1`` the Jacobian is never held whole:
+    J^T J and J^T r are accumulated over bands of image rows (a ``lax.scan``), so
+    memory is bounded by one band. Pure and traceable."""
     fun, linearize, _ = make_objective(layout, spec, settings, likelihood, prior_static)
 
     def value(u, *args):
@@ -199,6 +227,9 @@ def make_normal_equations(layout: Layout, spec, settings, likelihood, prior_stat
     def normal(u, *args):
         r, obj, J = linearize(u, *args)
         return obj, J.T @ r, J.T @ J
+
+    if n_bands > 1:
+        normal = _banded_normal(layout, spec, settings, likelihood, prior_static, n_bands)
 
     tail = None
     if prior_static[0] or prior_static[1]:
@@ -209,6 +240,52 @@ def make_normal_equations(layout: Layout, spec, settings, likelihood, prior_stat
             return prior_residuals(prior_static, p, parr)
 
     return value, normal, tail
+
+
+def _banded_normal(layout, spec, settings, likelihood, prior_static, n_bands):
+    """``normal(u, *args)`` of :func:`make_normal_equations`, accumulated over bands."""
+    h, w = spec.shape
+    rows = -(-h // n_bands)
+    pad = rows * n_bands - h
+    band_fn = make_band_model_and_jacobian(layout, spec, settings, rows)
+    kinds = jnp.asarray(layout.kinds, dtype=int)
+    has_priors = bool(prior_static[0] or prior_static[1])
+    n_free = layout.n_free
+
+    def priors_of(u, base, lo, hi, parr):
+        p = layout.expand(from_unconstrained(u, kinds, lo, hi), base)
+        return prior_residuals(prior_static, p, parr)
+
+    def normal(u, base, lo, hi, data, invvar, gain, inputs, parr):
+        x, dxdu = jax.jvp(lambda v: from_unconstrained(v, kinds, lo, hi), (u,), (jnp.ones_like(u),))
+        p = layout.expand(x, base)
+        offset = inputs.get("offset", jnp.zeros((h, w)))
+        data_p, invvar_p, off_p = (jnp.pad(a, ((0, pad), (0, 0))) for a in (data, invvar, offset))
+
+        def band(carry, b):
+            obj, g, A = carry
+            row0 = b * rows
+            model, dmodel = band_fn(p, inputs, row0)
+
+            def rows_of(a):
+                return jax.lax.dynamic_slice_in_dim(a, row0, rows, axis=0)
+
+            d, wt = rows_of(data_p), rows_of(invvar_p)
+            model = model + rows_of(off_p)
+            r, o = residuals_and_objective(likelihood, model, d, wt, gain)
+            J = (dmodel * residual_scale(likelihood, model, d, wt, gain)[None]).reshape(n_free, -1)
+            return (obj + o, g + J @ r, A + J @ J.T), None
+
+        zero = (jnp.zeros(()), jnp.zeros(n_free), jnp.zeros((n_free, n_free)))
+        (obj, g, A), _ = jax.lax.scan(band, zero, jnp.arange(n_bands))
+        g, A = g * dxdu, A * jnp.outer(dxdu, dxdu)
+        if has_priors:
+            rp = prior_residuals(prior_static, p, parr)
+            Jp = jax.jacfwd(priors_of)(u, base, lo, hi, parr)
+            obj, g, A = obj + jnp.sum(rp * rp), g + Jp.T @ rp, A + Jp.T @ Jp
+        return obj, g, A
+
+    return normal
 
 
 def make_defect(layout: Layout, spec, coarse, settings):
@@ -254,7 +331,10 @@ def _compiled_programs(layout, spec, rules, likelihood, pset, args):
     hit = _PROGRAMS.get(key)
     if hit is not None:
         return hit
-    value, normal, tail = make_normal_equations(layout, spec, rules[0], likelihood, pset.static)
+    n_bands = jacobian_bands(layout, spec, rules[0])
+    value, normal, tail = make_normal_equations(
+        layout, spec, rules[0], likelihood, pset.static, n_bands
+    )
     fns = {"value": value, "normal": normal}
     if len(rules) == 2:
         fns["defect"] = make_defect(layout, spec, *rules)
@@ -263,6 +343,7 @@ def _compiled_programs(layout, spec, rules, likelihood, pset, args):
         exported = None
         if not pset.static[1]:  # no soft-constraint callables
             parts = ("lm-" + name, layout_key(layout), repr(spec), repr(rules), likelihood)
+            parts += (n_bands,)
             exported = load_or_export(lambda fn=fn: fn, parts + (pset.static,), (u, *args))
         jitted[name] = jax.jit(fn) if exported is None else jax.jit(exported.call)
     with ThreadPoolExecutor(max_workers=2) as pool:

@@ -118,7 +118,7 @@ def fit_iterative(
         return float(residuals_and_objective(likelihood, model, data, invvar, image.gain)[1])
 
     current = scene
-    total = np.asarray(render(current, image, settings))
+    total = np.array(render(current, image, settings))  # writable copy
     history = [objective(total)]
     fits: dict = {}
     failed: set = set()
@@ -138,7 +138,11 @@ def fit_iterative(
                 own = np.asarray(render(sub, cut, settings))
                 others = total[rows, cols] - own
                 res = fit(
-                    sub, cut, offset=others, likelihood=likelihood, settings=settings,
+                    sub,
+                    cut,
+                    offset=others,
+                    likelihood=likelihood,
+                    settings=settings,
                     max_iter=max_iter,
                 )
             except ValueError:
@@ -149,7 +153,7 @@ def fit_iterative(
             current = _with_block(current, res.scene)
             fits[names] = res
             n_iter, n_eval = n_iter + res.n_iter, n_eval + res.n_eval
-        total = np.asarray(render(current, image, settings))  # exact, not patched
+        total = np.array(render(current, image, settings))  # exact, not patched
         history.append(objective(total))
         if progress:
             print(
@@ -161,8 +165,19 @@ def fit_iterative(
             converged = True
             break
     return _result(
-        scene, current, image, layout, fits, history, failed, converged, n_iter, n_eval,
-        likelihood, settings, time.perf_counter() - t0,
+        scene,
+        current,
+        image,
+        layout,
+        fits,
+        history,
+        failed,
+        converged,
+        n_iter,
+        n_eval,
+        likelihood,
+        settings,
+        time.perf_counter() - t0,
     )
 
 
@@ -255,8 +270,19 @@ def _half_extent(comp, image, noise_floor):
 
 
 def _result(
-    start, scene, image, layout, fits, history, failed, converged, n_iter, n_eval,
-    likelihood, settings, seconds,
+    start,
+    scene,
+    image,
+    layout,
+    fits,
+    history,
+    failed,
+    converged,
+    n_iter,
+    n_eval,
+    likelihood,
+    settings,
+    seconds,
 ):
     free = layout.free_addresses
     index = {a: i for i, a in enumerate(free)}

@@ -80,7 +80,12 @@ def lm_staged(
     u = np.asarray(u0, float)
     off = defect(u)
     first = lm_host(
-        lambda v: value(v, off), lambda v: normal(v, off), u, max_iter, ftol, xtol,
+        lambda v: value(v, off),
+        lambda v: normal(v, off),
+        u,
+        max_iter,
+        ftol,
+        xtol,
         step_cap=step_cap,
     )
     n_iter, n_eval = first.n_iter, first.n_eval + 1
@@ -106,8 +111,13 @@ def lm_staged(
             u = u + step
             continue
         rnd = lm_host(  # a full LM round with this defect
-            lambda v, off=off: value(v, off), lambda v, off=off: normal(v, off), u,
-            max(int(max_iter) - n_iter, 1), ftol, xtol, step_cap=step_cap,
+            lambda v, off=off: value(v, off),
+            lambda v, off=off: normal(v, off),
+            u,
+            max(int(max_iter) - n_iter, 1),
+            ftol,
+            xtol,
+            step_cap=step_cap,
         )
         n_iter, n_eval = n_iter + rnd.n_iter, n_eval + rnd.n_eval
         u = np.asarray(rnd.u, float)

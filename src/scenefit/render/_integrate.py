@@ -147,7 +147,7 @@ def _adaptive(settings):
     )
 
 
-def component_image(law_cls, prm, grid, geom, settings):
+def component_image(law_cls, prm, grid, geom, settings, frame=None):
     """One component on a regular grid, integrated to ``settings.rel_tol``.
 
     Steps (``sampling="adaptive"``; static shapes throughout). Within the
@@ -174,12 +174,19 @@ def component_image(law_cls, prm, grid, geom, settings):
         First pixel-centre coordinates (image pixels), oversampling, grid shape.
     geom : (cd, crpix, ref_sky)
     settings : RenderSettings
+    frame : grid tuple, optional
+        The full grid of which ``grid`` is a band of whole rows (same columns and
+        oversampling; ``grid``'s first row may lie anywhere in or below ``frame``'s):
+        the accurate zone is then placed as on ``frame``, so that the band equals the
+        same rows of the full-grid image (banded Jacobians, :mod:`.renderer`).
 
     Returns
     -------
     array (Hf, Wf)
         Flux per grid pixel, image units.
     """
+    if frame is not None:
+        return _band_image(law_cls, prm, grid, frame, geom, settings)
     x0, y0, s, (hf, wf) = grid
     law = bind_law(law_cls, settings)
     if settings.sampling != "adaptive":
@@ -202,6 +209,33 @@ def component_image(law_cls, prm, grid, geom, settings):
     window = (x0 + j0 / s, y0 + i0 / s, s, (wh, ww))
     near = _accurate_zone(law, law_cls, prm, window, geom, settings)
     return jax.lax.dynamic_update_slice(far, near, (i0, j0))
+
+
+def _band_image(law_cls, prm, band, frame, geom, settings):
+    """:func:`component_image` on the rows ``band`` of the grid ``frame``."""
+    x0, y0, s, (hf, wf) = frame
+    yb, (hb, _) = band[1], band[3]
+    rb = jnp.round((yb - y0) * s).astype(int)  # first band row in frame rows
+    law = bind_law(law_cls, settings)
+    wh, ww = min(settings.refine_window, hf), min(settings.refine_window, wf)
+    if settings.sampling != "adaptive" or (wh, ww) == (hf, wf):
+        full = component_image(law_cls, prm, frame, geom, settings)
+        full = jnp.pad(full, ((0, hb), (0, 0)))  # bands may reach below the frame
+        return jax.lax.dynamic_slice_in_dim(full, rb, hb, axis=0)
+    X, Y = _centres(band)
+    far = profile_pixels(
+        law, prm, X, Y, 1.0 / s, min(settings.far_order, settings.quad_order), geom
+    )
+    cd, crpix, ref = geom
+    pc = crpix + jnp.linalg.inv(cd) @ (jax.lax.stop_gradient(prm[:2]) - ref)
+    j0 = jnp.clip(jnp.round((pc[0] - x0) * s).astype(int) - ww // 2, 0, wf - ww)
+    i0 = jnp.clip(jnp.round((pc[1] - y0) * s).astype(int) - wh // 2, 0, hf - wh)
+    window = (x0 + j0 / s, y0 + i0 / s, s, (wh, ww))
+    near = _accurate_zone(law, law_cls, prm, window, geom, settings)
+    # a window wholly above (below) the band is clamped into the top (bottom) padding
+    padded = jnp.pad(far, ((wh, wh), (0, 0)))
+    padded = jax.lax.dynamic_update_slice(padded, near, (i0 - rb + wh, j0))
+    return padded[wh : wh + hb]
 
 
 def _centres(grid):
@@ -423,18 +457,18 @@ def _refine_level(law_cls, prm, img, pc, grid, geom, order, level, nw, fr, big):
     return img.at[rr, cc].add(fine - coarse, mode="drop")
 
 
-def render_profile_group(law_cls, params, grid, geom, settings):
+def render_profile_group(law_cls, params, grid, geom, settings, frame=None):
     """Sum of K same-type components (a ``lax.scan``: compile time flat in K).
 
     Parameters
     ----------
     params : array (K, P)
-    grid, geom, settings : as in :func:`component_image`.
+    grid, geom, settings, frame : as in :func:`component_image`.
     """
     hf, wf = grid[3]
 
     def one(acc, prm):
-        return acc + component_image(law_cls, prm, grid, geom, settings), None
+        return acc + component_image(law_cls, prm, grid, geom, settings, frame), None
 
     out, _ = jax.lax.scan(one, jnp.zeros((hf, wf)), params)
     return out
@@ -469,7 +503,9 @@ def linearize_group(image_of, params):
     return images.sum(axis=0), jac
 
 
-def profile_group_jacobian(law_cls, params, grid, geom, settings):
+def profile_group_jacobian(law_cls, params, grid, geom, settings, frame=None):
     """:func:`linearize_group` of :func:`component_image`: the (Hf, Wf) sum of the K
     images and their derivative images (K, P, Hf, Wf)."""
-    return linearize_group(lambda p: component_image(law_cls, p, grid, geom, settings), params)
+    return linearize_group(
+        lambda p: component_image(law_cls, p, grid, geom, settings, frame), params
+    )

@@ -19,7 +19,7 @@ Pipeline for one image (all inside one jitted function):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 
 import jax
@@ -91,6 +91,8 @@ class _Grid:
     fft_shape: tuple[int, int]
     method: str = "fft"  # "fft" or "direct" (resolved from settings.convolution)
     point_kernel: str | None = None  # None: Fourier phase ramps (with a PSF)
+    row0: object = 0  # a band of rows: its first image row (may be traced)
+    h_full: int | None = None  # a band of rows: the whole image's height
 
     @classmethod
     def of(
@@ -137,9 +139,21 @@ class _Grid:
         return (self.x0, self.y0, self.s, (self.hf, self.wf))
 
     def sky_offsets(self):
+        h_full = self.h if self.h_full is None else self.h_full
         dx = jnp.arange(self.w)[None, :] - (self.w - 1) / 2.0 + jnp.zeros((self.h, 1))
-        dy = jnp.arange(self.h)[:, None] - (self.h - 1) / 2.0 + jnp.zeros((1, self.w))
+        dy = jnp.arange(self.h)[:, None] + self.row0 - (h_full - 1) / 2.0 + jnp.zeros((1, self.w))
         return dx, dy
+
+    def band(self, n_rows: int, psf_shape) -> _Grid:
+        """The grid of ``n_rows`` image rows (first row set later by :meth:`at_row`)."""
+        hf = n_rows * self.s + 2 * self.mh
+        ph = 1 if psf_shape is None else psf_shape[0]
+        fft = (next_fast_len(hf + ph - 1), self.fft_shape[1])
+        return replace(self, h=n_rows, hf=hf, fft_shape=fft, h_full=self.h)
+
+    def at_row(self, row0) -> _Grid:
+        """This band grid starting at image row ``row0`` (may be traced)."""
+        return replace(self, y0=self.y0 + row0, row0=row0)
 
     def point_coords(self, prm, inputs):
         """(K, 3) [col, row, flux] of point sources on the fine grid."""
@@ -255,6 +269,48 @@ def make_model_and_jacobian(layout: Layout, spec: ImageSpec, settings: RenderSet
     model is assembled from the primal images that the Jacobian's forward-mode pass
     computes anyway (one copy of each profile in the compiled program, not two)."""
     g = _Grid.of(spec, settings, _has_points(layout))
+    return partial(_model_and_jacobian, layout, g, settings, None)
+
+
+def band_rows_supported(layout: Layout, spec: ImageSpec, settings: RenderSettings) -> bool:
+    """Whether :func:`make_band_model_and_jacobian` handles this problem: not with
+    sub-pixel re-centring, nor point sources drawn through a PSF (Fourier phase ramps
+    or bicubic interpolation of the PSF image)."""
+    points_with_psf = _has_points(layout) and spec.psf_shape is not None
+    return not settings.subpixel_shift and not points_with_psf
+
+
+def make_band_model_and_jacobian(
+    layout: Layout, spec: ImageSpec, settings: RenderSettings, n_rows: int
+):
+    """Build ``f(p, inputs, row0) -> (model (n_rows, W), jac (F, n_rows, W))``: the
+    rows ``row0 .. row0 + n_rows - 1`` of :func:`make_model_and_jacobian`'s outputs
+    (rows past the image bottom hold finite values of no meaning), so that J^T J can be
+    accumulated band by band in bounded memory. Each band is rendered with the PSF's
+    half-height of margin, so the rows equal the full-image ones.
+
+    Raises
+    ------
+    ValueError
+        If :func:`band_rows_supported` is false for the problem.
+    """
+    if not band_rows_supported(layout, spec, settings):
+        raise ValueError(
+            "banded Jacobians need settings.subpixel_shift=None and no point sources "
+            "drawn through a PSF"
+        )
+    g = _Grid.of(spec, settings, _has_points(layout))
+    band = g.band(int(n_rows), spec.psf_shape)
+
+    def f(p, inputs, row0):
+        return _model_and_jacobian(layout, band.at_row(row0), settings, g.fine, p, inputs)
+
+    return f
+
+
+def _model_and_jacobian(layout, g, settings, frame, p, inputs):
+    """Model and block-sparse Jacobian on the grid ``g`` (``frame``: the full grid when
+    ``g`` is a band of it)."""
     group_jacobian = centred_group_jacobian if settings.subpixel_shift else profile_group_jacobian
     free_pos = {i: j for j, i in enumerate(layout.free_index)}
     n_free = layout.n_free
@@ -262,65 +318,66 @@ def make_model_and_jacobian(layout: Layout, spec: ImageSpec, settings: RenderSet
     def column_of(i):
         return free_pos.get(layout.leader[i], -1)
 
-    def both(p, inputs):
-        conv = jnp.zeros((g.hf, g.wf))
-        points = []
-        sky = jnp.zeros((g.h, g.w))
-        conv_imgs, conv_cols = [], []
-        spectra, spec_cols = [], []
-        direct, direct_cols = [], []
-        for (typ, rows), (_, prm) in zip(layout.groups, layout.group_params(p), strict=True):
-            cols = np.array([[column_of(i) for i in r] for r in rows]).ravel()
-            keep = np.flatnonzero(cols >= 0)
-            k, npar = prm.shape
-            if issubclass(typ, EllipticalProfile):
-                if keep.size == 0:
-                    render_group = (
-                        render_centred_group if settings.subpixel_shift else render_profile_group
-                    )
-                    conv = conv + render_group(typ, prm, g.fine, _geom(inputs), settings)
-                    continue
-                total, d = group_jacobian(typ, prm, g.fine, _geom(inputs), settings)
-                conv = conv + total
-                conv_imgs.append(d.reshape(k * npar, g.hf, g.wf)[keep])
-                conv_cols.append(cols[keep])
-            elif issubclass(typ, PointLike):
-                points.append(g.point_coords(prm, inputs))
-                if keep.size == 0:
-                    continue
-                if g.bicubic_points:
-                    d = jax.lax.map(partial(_bicubic_point_derivative, g, inputs), prm)
-                    direct.append(d.reshape(k * npar, g.h, g.w)[keep])
-                    direct_cols.append(cols[keep])
-                    continue
-                d = jax.lax.map(lambda q: _point_derivative(g, q, inputs), prm)
-                if g.has_psf and g.point_kernel is None:
-                    spectra.append(d.reshape((k * npar,) + d.shape[2:])[keep])
-                    spec_cols.append(cols[keep])
+    conv = jnp.zeros((g.hf, g.wf))
+    points = []
+    sky = jnp.zeros((g.h, g.w))
+    conv_imgs, conv_cols = [], []
+    spectra, spec_cols = [], []
+    direct, direct_cols = [], []
+    for (typ, rows), (_, prm) in zip(layout.groups, layout.group_params(p), strict=True):
+        cols = np.array([[column_of(i) for i in r] for r in rows]).ravel()
+        keep = np.flatnonzero(cols >= 0)
+        k, npar = prm.shape
+        if issubclass(typ, EllipticalProfile):
+            if keep.size == 0:
+                if settings.subpixel_shift:
+                    img = render_centred_group(typ, prm, g.fine, _geom(inputs), settings)
                 else:
-                    conv_imgs.append(d.reshape(k * npar, g.hf, g.wf)[keep])
-                    conv_cols.append(cols[keep])
-            elif issubclass(typ, SkyModel):
-                sky = sky + typ.evaluate(prm, *g.sky_offsets())
-                if keep.size == 0:
-                    continue
-                d = jax.lax.map(partial(_sky_derivative, typ, g.sky_offsets()), prm)
+                    img = render_profile_group(typ, prm, g.fine, _geom(inputs), settings, frame)
+                conv = conv + img
+                continue
+            if settings.subpixel_shift:
+                total, d = group_jacobian(typ, prm, g.fine, _geom(inputs), settings)
+            else:
+                total, d = group_jacobian(typ, prm, g.fine, _geom(inputs), settings, frame)
+            conv = conv + total
+            conv_imgs.append(d.reshape(k * npar, g.hf, g.wf)[keep])
+            conv_cols.append(cols[keep])
+        elif issubclass(typ, PointLike):
+            points.append(g.point_coords(prm, inputs))
+            if keep.size == 0:
+                continue
+            if g.bicubic_points:
+                d = jax.lax.map(partial(_bicubic_point_derivative, g, inputs), prm)
                 direct.append(d.reshape(k * npar, g.h, g.w)[keep])
                 direct_cols.append(cols[keep])
-        pts = jnp.concatenate(points) if points else None
-        model = g.finish(conv, pts, inputs["psf"]) + sky
-        blocks, block_cols = [], []
-        if conv_imgs or spectra:
-            blocks.append(_finish_batch(g, conv_imgs, spectra, inputs["psf"]))
-            block_cols += conv_cols + spec_cols
-        if direct:
-            blocks += direct
-            block_cols += direct_cols
-        d_all = jnp.concatenate(blocks)
-        ids = np.concatenate(block_cols)
-        return model, jax.ops.segment_sum(d_all, jnp.asarray(ids), num_segments=n_free)
-
-    return both
+                continue
+            d = jax.lax.map(lambda q: _point_derivative(g, q, inputs), prm)
+            if g.has_psf and g.point_kernel is None:
+                spectra.append(d.reshape((k * npar,) + d.shape[2:])[keep])
+                spec_cols.append(cols[keep])
+            else:
+                conv_imgs.append(d.reshape(k * npar, g.hf, g.wf)[keep])
+                conv_cols.append(cols[keep])
+        elif issubclass(typ, SkyModel):
+            sky = sky + typ.evaluate(prm, *g.sky_offsets())
+            if keep.size == 0:
+                continue
+            d = jax.lax.map(partial(_sky_derivative, typ, g.sky_offsets()), prm)
+            direct.append(d.reshape(k * npar, g.h, g.w)[keep])
+            direct_cols.append(cols[keep])
+    pts = jnp.concatenate(points) if points else None
+    model = g.finish(conv, pts, inputs["psf"]) + sky
+    blocks, block_cols = [], []
+    if conv_imgs or spectra:
+        blocks.append(_finish_batch(g, conv_imgs, spectra, inputs["psf"]))
+        block_cols += conv_cols + spec_cols
+    if direct:
+        blocks += direct
+        block_cols += direct_cols
+    d_all = jnp.concatenate(blocks)
+    ids = np.concatenate(block_cols)
+    return model, jax.ops.segment_sum(d_all, jnp.asarray(ids), num_segments=n_free)
 
 
 def _sky_derivative(typ, offsets, prm):

@@ -150,9 +150,7 @@ class RenderSettings:
         refines = self.quad_order >= 2 and self.refine_pixels > 0 and self.refine_rounds > 0
         if self.sampling != "adaptive" or self.rel_tol is None or not refines:
             return None
-        return replace(
-            self, rel_tol=None, far_order=1, refine_window=min(self.refine_window, 33)
-        )
+        return replace(self, rel_tol=None, far_order=1, refine_window=min(self.refine_window, 33))
 
     @classmethod
     def imfit(cls, subsampling: bool = True) -> RenderSettings:
