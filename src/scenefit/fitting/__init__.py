@@ -1,7 +1,10 @@
-"""Fitters: Levenberg-Marquardt with covariance, priors, batches of cutouts, NUTS."""
+"""Fitters: Levenberg-Marquardt with covariance, priors, batches of cutouts, block-by-block
+fits of large scenes, gradient optimisers, NUTS."""
 
 from .batch import fit_batch
 from .fit import fit
+from .gradient import fit_gradient
+from .iterative import fit_iterative
 from .lm import LM_MESSAGES
 from .posterior import PosteriorSamples
 from .priors import GaussianPrior, PriorError, SoftConstraint
@@ -11,6 +14,8 @@ from .sample import sample_nuts
 __all__ = [
     "fit",
     "fit_batch",
+    "fit_iterative",
+    "fit_gradient",
     "FitResult",
     "LM_MESSAGES",
     "GaussianPrior",
