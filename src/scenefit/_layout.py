@@ -15,7 +15,7 @@ Vectors
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import jax.numpy as jnp
 import numpy as np
@@ -28,14 +28,16 @@ __all__ = ["Layout", "LayoutValues", "build_layout"]
 
 @dataclass(frozen=True)
 class Layout:
-    """Static structure of a scene (hashable; used as a compilation key)."""
+    """Static structure of a scene (hashable; used as a compilation key). Names are not
+    part of the structure: scenes that differ only in component names compare equal and
+    share compiled programs."""
 
     types: tuple[type, ...]  # component type per component
     groups: tuple[tuple[type, tuple[tuple[int, ...], ...]], ...]  # type -> index rows into p
     free_index: tuple[int, ...]  # positions in p of the free leaders
     leader: tuple[int, ...]  # p[i] takes the value of p[leader[i]]
     kinds: tuple[int, ...]  # bound kind of each free parameter
-    addresses: tuple[str, ...]  # "comp.param" of every entry of p
+    addresses: tuple[str, ...] = field(compare=False)  # "comp.param" of every entry of p
 
     @property
     def n_free(self) -> int:

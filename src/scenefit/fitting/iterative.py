@@ -9,8 +9,8 @@ by less than ``dchi2``. Memory is bounded by the full-image model plus the large
 block's fit on its cutout, never a Jacobian of the whole scene.
 
 A block's cutout is the box outside which each of its sources is fainter than
-``floor`` x the median pixel noise, padded by the PSF's half-width, rounded up to a
-multiple of 32 pixels (so blocks share compiled programs) and clipped to the image.
+``floor`` x the median pixel noise, padded by the PSF's half-width, made a square of
+32 x 2^k pixels (so that blocks share compiled programs) and clipped to the image.
 The sky block is fitted on the whole image.
 
 Uncertainties are those of the per-block fits (a block-diagonal covariance): they
@@ -37,7 +37,8 @@ from .result import FitResult
 
 __all__ = ["fit_iterative"]
 
-#: cutout sides are rounded up to a multiple of this (pixels): blocks share programs
+#: cutouts are squares of this side times a power of 2 (clipped to the image), so that
+#: blocks share compiled programs
 _BUCKET = 32
 
 
@@ -242,9 +243,11 @@ def _region(sub, image, noise_floor):
         half = _half_extent(c, image, noise_floor) + psf_half + 1.0
         lo = np.minimum(lo, np.array([xc, yc]) - half)
         hi = np.maximum(hi, np.array([xc, yc]) + half)
+    side = _BUCKET * 2 ** int(np.ceil(np.log2(max(float(np.max(hi - lo)), 1.0) / _BUCKET)))
+    side = max(side, _BUCKET)
     out = []
     for a, b, n in zip(lo, hi, (w, h), strict=True):
-        size = min(n, int(np.ceil(max(b - a, 1.0) / _BUCKET)) * _BUCKET)
+        size = min(n, side)
         start = int(np.clip(np.floor((a + b) / 2.0 - size / 2.0 + 0.5), 0, n - size))
         out.append(slice(start, start + size))
     return out[1], out[0]

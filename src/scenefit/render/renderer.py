@@ -364,6 +364,9 @@ def _model_and_jacobian(layout, g, settings, frame, p, inputs):
             if keep.size == 0:
                 continue
             d = jax.lax.map(partial(_sky_derivative, typ, g.sky_offsets()), prm)
+            # a flat sky's derivative is a constant image: without the barrier XLA
+            # constant-folds its scatter into J, seconds of compilation for big images
+            d = jax.lax.optimization_barrier(d)
             direct.append(d.reshape(k * npar, g.h, g.w)[keep])
             direct_cols.append(cols[keep])
     pts = jnp.concatenate(points) if points else None
