@@ -9,7 +9,6 @@ import numpy as np
 from ..models import Sersic
 from ._core import core_block
 from ._enclosed import enclosed_fraction
-from ._geometry import elliptical_radius
 from ._imfit_sampling import imfit_component_image
 from ._quadrature import embedded_pixel_rule, pixel_rule
 
@@ -36,11 +35,13 @@ CORE_NODES = 32
 
 
 class _BoundLaw:
-    """A law's ``radial`` and ``total`` with keyword options fixed (e.g. Sersic b_n)."""
+    """A law's ``radial`` and ``total`` with keyword options fixed (e.g. Sersic b_n);
+    ``radius`` (the geometry) passes through."""
 
     def __init__(self, law_cls, **options):
         self.law_cls = law_cls
         self.options = options
+        self.radius = law_cls.radius
 
     def radial(self, r, law):
         return self.law_cls.radial(r, law, **self.options)
@@ -50,11 +51,13 @@ class _BoundLaw:
 
 
 def bind_law(law_cls, settings):
-    """``radial``/``total`` of ``law_cls`` with the options that ``settings`` select.
+    """``radial``/``total``/``radius`` of ``law_cls`` with the options that ``settings``
+    select.
 
-    Only the Sersic law has one today: its b_n rule (``settings.sersic_bn``).
+    Only the Sersic law has one today: its b_n rule (``settings.sersic_bn``), also when
+    it is composed with a geometry or a truncation.
     """
-    if law_cls is Sersic:
+    if law_cls.root_law() is Sersic:
         return _BoundLaw(law_cls, bn_rule=settings.sersic_bn)
     return law_cls
 
@@ -71,7 +74,7 @@ def _weighted_samples(law_cls, prm, X, Y, step, dx, dy, geom):
     eta = ref[1] + cd[1, 0] * (X - crpix[0]) + cd[1, 1] * (Y - crpix[1]) - yc
     oxi = (cd[0, 0] * dx + cd[0, 1] * dy) * step
     oeta = (cd[1, 0] * dx + cd[1, 1] * dy) * step
-    r = elliptical_radius(xi[..., None] + oxi, eta[..., None] + oeta, q, pa)
+    r = law_cls.radius(xi[..., None] + oxi, eta[..., None] + oeta, q, pa, law)
     return amp * area * law_cls.radial(r, law)
 
 
