@@ -22,7 +22,7 @@ import numpy as np
 
 from ._base import ParamSpec
 from ._compose import with_geometry
-from ._ellipse import R_SOFT, major_minor
+from ._ellipse import R_SOFT
 from .geometry import Geometry
 from .sersic import Sersic
 
@@ -108,9 +108,7 @@ class FourierModes(Geometry):
             s = s + amp * (cm * jnp.cos(phi) - sm * jnp.sin(phi))
         return s
 
-    def radius(self, dxi, deta, q, pa, g):
-        a, b = major_minor(dxi, deta, pa)
-        u, v = a, b / q
+    def radius_uv(self, u, v, g):
         r_ell = jnp.sqrt(u * u + v * v + R_SOFT**2)
         return r_ell * jnp.exp(-self.perturbation(u / r_ell, v / r_ell, g))
 

@@ -20,7 +20,7 @@ from jax.scipy.special import gammaln
 
 from ._base import ParamSpec
 from ._compose import with_geometry
-from ._ellipse import R_SOFT, major_minor
+from ._ellipse import R_SOFT
 from .exponential import Exponential
 from .geometry import Geometry
 from .sersic import Sersic
@@ -77,15 +77,14 @@ class GenEllipse(Geometry):
     def class_suffix(self):
         return "GenEllipse"
 
-    def radius(self, dxi, deta, q, pa, g):
+    def radius_uv(self, u, v, g):
         c = g[..., 0] + 2.0
-        a, b = major_minor(dxi, deta, pa)
-        # softened moduli (finite gradients at a = 0 or b = 0, also in c), and the
-        # larger one factored out: no overflow of |a|^C for large radii or large C
-        ua = jnp.sqrt(a * a + R_SOFT**2)
-        ub = jnp.sqrt((b / q) ** 2 + R_SOFT**2)
-        m = jnp.maximum(ua, ub)
-        return m * jnp.power(jnp.power(ua / m, c) + jnp.power(ub / m, c), 1.0 / c)
+        # softened moduli (finite gradients at u = 0 or v = 0, also in c), and the
+        # larger one factored out: no overflow of |u|^C for large radii or large C
+        ua = jnp.sqrt(u * u + R_SOFT**2)
+        vb = jnp.sqrt(v * v + R_SOFT**2)
+        m = jnp.maximum(ua, vb)
+        return m * jnp.power(jnp.power(ua / m, c) + jnp.power(vb / m, c), 1.0 / c)
 
     def area(self, g):
         return superellipse_area(g[..., 0] + 2.0)

@@ -8,8 +8,10 @@ into a new concrete profile class (``gen_ellipse(Sersic)`` is ``SersicGenEllipse
 A geometry is an immutable value with two pure array functions of its own parameters
 ``g`` (array (..., G), the columns named by ``PARAMS``):
 
-* :meth:`Geometry.radius` -- (dxi, deta, q, pa, g) -> r, a generalised major-axis radius
-  that is positively homogeneous of degree 1 in (dxi, deta): r(t dxi, t deta) = t r;
+* :meth:`Geometry.radius_uv` -- (u, v, g) -> r, a generalised major-axis radius in the
+  circularised frame u = a, v = b / q (a, b the offsets along the major and minor axes;
+  the ellipse is r = sqrt(u^2 + v^2)), positively homogeneous of degree 1:
+  r(t u, t v) = t r; :meth:`Geometry.radius` maps tangent-plane offsets to (u, v);
 * :meth:`Geometry.area` -- the area inside r = 1 divided by that of the ellipse, pi q.
 
 Homogeneity makes the light inside the isophote r = R the same fraction of the total as
@@ -27,6 +29,7 @@ from __future__ import annotations
 import abc
 
 from ._base import ParamSpec
+from ._ellipse import major_minor
 
 __all__ = ["Geometry"]
 
@@ -52,13 +55,26 @@ class Geometry(abc.ABC):
         """Appended to the law's class name (``"GenEllipse"``)."""
 
     @abc.abstractmethod
+    def radius_uv(self, u, v, g):
+        """Generalised radius (arcsec) in the circularised frame.
+
+        Parameters
+        ----------
+        u, v : array
+            u = a, v = b / q (arcsec): a, b the offsets along the major and minor axes
+            (:func:`~scenefit.models._ellipse.major_minor`); the ellipse is
+            sqrt(u^2 + v^2).
+        g : array (..., G)
+            The geometry parameters.
+        """
+
     def radius(self, dxi, deta, q, pa, g):
-        """Generalised major-axis radius (arcsec).
+        """Generalised major-axis radius (arcsec) at tangent-plane offsets.
 
         Parameters
         ----------
         dxi, deta : array
-            Tangent-plane offsets from the centre (arcsec; xi east, eta north).
+            Offsets from the centre (arcsec; xi east, eta north).
         q : float
             Axis ratio b/a.
         pa : float
@@ -66,6 +82,8 @@ class Geometry(abc.ABC):
         g : array (..., G)
             The geometry parameters.
         """
+        a, b = major_minor(dxi, deta, pa)
+        return self.radius_uv(a, b / q, g)
 
     @abc.abstractmethod
     def area(self, g):

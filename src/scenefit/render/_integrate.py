@@ -160,8 +160,10 @@ def component_image(law_cls, prm, grid, geom, settings):
     1. every pixel by the ``quad_order`` Gauss-Legendre rule, with error estimates
        from the embedded lower-order rule and from the spread of the samples;
     2. the ``refine_size`` x ``refine_size`` pixels around the centre exactly, from edge
-       integrals of the enclosed light (:mod:`._core`); laws without a closed-form
-       enclosed light get nested geometric refinement instead (``refine_levels``);
+       integrals of the enclosed light (:mod:`._core`; also for a generalised ellipse
+       or Fourier modes on such a law, :mod:`._core_geometry`); laws without a
+       closed-form enclosed light (truncated ones too) get nested geometric refinement
+       instead (``refine_levels``);
     3. up to ``refine_rounds`` rounds of error-driven refinement (:func:`refine_worst`).
 
     Beyond the window, where profiles are smooth on the pixel scale, every pixel is
@@ -242,9 +244,12 @@ def _refine_core(law, law_cls, prm, img, pc, grid, geom, settings):
     hf, wf = grid[3]
     nw = settings.refine_size
     big = hf + wf + 10  # negative indices -> out of range, then dropped
-    frac = enclosed_fraction(law_cls, settings)
+    frac, geometry = enclosed_fraction(law_cls, settings), None
+    if frac is None and law_cls.GEOMETRY is not None:  # a geometry on a closed-form law
+        frac = enclosed_fraction(law_cls.LAW, settings)
+        geometry = (law_cls.GEOMETRY, len(law_cls.LAW.PARAMS) - 5)
     if frac is not None:
-        vals, rows, cols = core_block(frac, prm, pc, grid, geom, nw, CORE_NODES)
+        vals, rows, cols = core_block(frac, prm, pc, grid, geom, nw, CORE_NODES, geometry)
         rr = jnp.where(rows < 0, big, rows)
         cc = jnp.where(cols < 0, big, cols)
         return img.at[rr[:, None], cc[None, :]].set(vals, mode="drop"), rr, cc
