@@ -3,8 +3,9 @@
     PYTHONPATH=src python scripts/measure_geometries.py [--skip-imfit] [--skip-timing]
 
 1. Sersic_GenEllipse against Imfit's makeimage output of its own test config
-   (shared/validation/imfit/tests/gensersictest_orig.fits), pixel-centre sampling with
-   Imfit's b_n, beyond 10.5 px from the centre (where Imfit samples pixel centres);
+   (shared/validation/imfit/tests/gensersictest_orig.fits): Imfit's sampling rule
+   everywhere, and pixel-centre sampling beyond 10.5 px from the centre (where Imfit
+   samples pixel centres), both with Imfit's b_n;
 2. the default adaptive integration of SersicGenEllipse against brute-force pixel
    integrals (tests/geometry_reference.py) in the 9 x 9 pixels around the centre,
    split into the 3 x 3 core block and the rest, for several c0 and n;
@@ -46,6 +47,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 VALIDATION = Path(os.environ.get("SCENEFIT_VALIDATION_DIR", ROOT.parent / "shared" / "validation"))
 
 
+def _stats(rel):
+    return f"max rel {rel.max():.2e}, median {np.median(rel):.2e}"
+
+
 def imfit_reference():
     from astropy.io import fits
 
@@ -61,7 +66,9 @@ def imfit_reference():
     yy, xx = np.mgrid[1 : ref.shape[0] + 1, 1 : ref.shape[1] + 1]
     far = np.hypot(xx - 256, yy - 256) > 10.5
     rel = np.abs(model - ref)[far] / ref[far]
-    print(f"imfit gensersic512, r > 10.5 px: max rel {rel.max():.2e}, median {np.median(rel):.2e}")
+    print("imfit gensersic512, pixel centres, r > 10.5 px:", _stats(rel))
+    rel = np.abs(sf.render(scene, image, RenderSettings.imfit()) - ref) / ref
+    print("imfit gensersic512, Imfit's rule, every pixel:", _stats(rel))
 
 
 def brute_force():
@@ -140,12 +147,22 @@ def jaxpr_hash():
     )
     layout, vals, _ = build_layout(scene)
     out = []
-    for st in (RenderSettings(), RenderSettings.fast()):
+    settings = (
+        RenderSettings(),
+        RenderSettings.fast(),
+        RenderSettings.imfit(),
+        RenderSettings.imfit(subsampling=False),
+    )
+    for st in settings:
         for make in (make_renderer, make_model_and_jacobian):
             f = make(layout, image_spec(image), st)
             txt = str(jax.make_jaxpr(f)(jnp.asarray(vals.base), image_inputs(image)))
             out.append(hashlib.sha256(txt.encode()).hexdigest()[:16])
-    print("jaxpr hashes (sersic + exponential; default/fast x render/jacobian):", " ".join(out))
+    print(
+        "jaxpr hashes (sersic + exponential; default, fast, imfit, imfit without sub-sampling"
+        " x render, model+jacobian):",
+        " ".join(out),
+    )
 
 
 if __name__ == "__main__":
