@@ -11,8 +11,10 @@ but the renderer. Conventions: Imfit pixel centres are 1-based, so Imfit's (X0, 
 scenefit's 0-based pixel (X0 - 1, Y0 - 1); with the default cd and pixel_scale = 1 the
 tangent plane is in pixels and Imfit's PA (CCW from +y) is scenefit's PA.
 
-References not used (their functions are not scenefit models): ``gensersictest_orig``
-and ``gensersictest612_conv_cutout512`` (Sersic_GenEllipse). ``oversampled_orig`` and
+References not used here: ``gensersictest_orig`` and ``gensersictest612_conv_cutout512``
+(Sersic_GenEllipse: Imfit's sub-sampling rule is not implemented for it;
+tests/test_geometries.py compares ``gensersictest_orig`` with pixel-centre sampling
+beyond 10 px of the centre). ``oversampled_orig`` and
 ``oversampled2both_orig`` are compared outside their ``--overpsf_region`` boxes, where
 Imfit uses the ordinary (non-oversampled) PSF convolution.
 """

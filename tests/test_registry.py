@@ -10,6 +10,8 @@ from scenefit.models import (
     BrokenExponential,
     CoreSersic,
     Exponential,
+    ExponentialGenEllipse,
+    ExponentialTrunc,
     Ferrers,
     FlatSky,
     Gaussian,
@@ -20,11 +22,16 @@ from scenefit.models import (
     Nuker,
     PointSource,
     Sersic,
+    SersicFourier1_3_4,
+    SersicGenEllipse,
     Spline6,
     Spline6Zero,
     TiltedSky,
+    fourier_modes,
+    gen_ellipse,
     multi_gaussian,
     spline_profile,
+    truncated,
 )
 
 EXPECTED = {
@@ -41,6 +48,10 @@ EXPECTED = {
     "mge3": MultiGaussian3,
     "spline6": Spline6,
     "spline6_zero": Spline6Zero,
+    "sersic_genellipse": SersicGenEllipse,
+    "exponential_genellipse": ExponentialGenEllipse,
+    "sersic_fourier1_3_4": SersicFourier1_3_4,
+    "exponential_trunc": ExponentialTrunc,
     "point": PointSource,
     "flat_sky": FlatSky,
     "tilted_sky": TiltedSky,
@@ -119,6 +130,41 @@ def test_sized_laws_resolve_by_name_to_one_cached_class(name, expected):
     cls = model_class(name)
     assert cls is expected()
     assert cls.TYPE_NAME == name.lower()
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("Gaussian_GenEllipse", lambda: gen_ellipse(Gaussian)),
+        ("moffat_fourier2_4", lambda: fourier_modes(Moffat, (2, 4))),
+        ("sersic_trunc_inout", lambda: truncated(Sersic, inner=True, outer=True)),
+        (
+            "spline5_zero_trunc_in_genellipse",
+            lambda: gen_ellipse(truncated(spline_profile(5, "zero"), True, False)),
+        ),
+    ],
+)
+def test_composed_profiles_resolve_by_name_to_one_cached_class(name, expected):
+    cls = model_class(name)
+    assert cls is expected()
+    assert cls.TYPE_NAME == name.lower()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "point_genellipse",
+        "sersic_fourier0",
+        "sersic_fourier4_3",
+        "sersic_fourier3_3",
+        "sersic_genellipse_trunc",
+        "sersic_genellipse_fourier4",
+        "flat_sky_trunc",
+    ],
+)
+def test_bad_compositions_are_value_errors_listing_the_patterns(bad):
+    with pytest.raises(ValueError, match="_genellipse or _fourier"):
+        model_class(bad)
 
 
 @pytest.mark.parametrize("bad", ["mge0", "spline2", "spline5_cubic"])

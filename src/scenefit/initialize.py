@@ -19,7 +19,11 @@ kept. The estimates, in order:
 When several profiles share one object (bulge + disk), the first takes 1/3 of the flux
 with half the half-light radius and the others share the remaining 2/3 with 1.2 times
 it; a Sersic index without a value starts at 2 (or 4 for the first of several),
-a Moffat beta at 3.
+a Moffat beta at 3 (also on another geometry or truncated). Parameters that the
+image does not measure come from the class's ``initial_values``: the ellipse for a
+geometry (boxiness c0 = 0, Fourier amplitudes and phases 0), and truncation radii and
+widths scaled from the half-light radius (r_out = 3 r_half, w_out = 0.3 r_half,
+r_in = 0.5 r_half, w_in = 0.1 r_half).
 """
 
 from __future__ import annotations
@@ -257,7 +261,8 @@ def _fill_profiles(scene, values, comps, obj, need):
         else:
             frac, rscale = 2.0 / 3.0 / (k - 1), 1.2
         law_names = [s.name for s in c.PARAMS[3:-2]]
-        size = obj["r_half"] * rscale * _HALF_LIGHT_TO_SIZE.get(type(c), 1.0)
+        root = type(c).root_law()
+        size = obj["r_half"] * rscale * _HALF_LIGHT_TO_SIZE.get(root, 1.0)
         fill = {
             "x": obj["xy_sky"][0],
             "y": obj["xy_sky"][1],
@@ -266,10 +271,11 @@ def _fill_profiles(scene, values, comps, obj, need):
             "pa": obj["pa"],
             law_names[0]: size,
         }
-        if isinstance(c, Sersic):
+        if root is Sersic:
             fill["n"] = 4.0 if (k > 1 and i == 0) else 2.0
-        if isinstance(c, Moffat):
+        if root is Moffat:
             fill["beta"] = 3.0
+        fill.update(type(c).initial_values(obj["r_half"] * rscale))
         for p, v in fill.items():
             if need(c, p):
                 values[f"{c.name}.{p}"] = v

@@ -20,6 +20,9 @@ Conversions to scenefit (all explicit, see ``docs/conventions.md``):
 * ``I_e`` / ``I_0`` (counts/pixel at r_e / at the centre) become total fluxes:
   Sersic F = 2 pi q n r_e^2 I_e e^b b^-2n Gamma(2n), exponential 2 pi q h^2 I_0,
   Gaussian 2 pi q sigma^2 I_0, Moffat pi q alpha^2 I_0 / (beta - 1) (sizes in pixels);
+  ``Sersic_GenEllipse`` / ``Exponential_GenEllipse`` (boxiness ``c0``, as it is) the
+  Sersic / exponential factor times the generalised ellipse's area factor
+  4 Gamma(1 + 1/C)^2 / (pi Gamma(1 + 2/C)), C = c0 + 2 (``docs/geometries.md``);
   ``PointSource`` ``I_tot`` is the total flux; sky levels are per pixel as they are.
 
 Limits: positions, PA, ell and sizes convert exactly. Limits on ``I_e`` / ``I_0`` are
@@ -57,6 +60,8 @@ __all__ = [
 IMFIT_FUNCTIONS: dict[str, tuple[str, ...]] = {
     "Sersic": ("PA", "ell", "n", "I_e", "r_e"),
     "Exponential": ("PA", "ell", "I_0", "h"),
+    "Sersic_GenEllipse": ("PA", "ell", "c0", "n", "I_e", "r_e"),
+    "Exponential_GenEllipse": ("PA", "ell", "c0", "I_0", "h"),
     "Gaussian": ("PA", "ell", "I_0", "sigma"),
     "Moffat": ("PA", "ell", "I_0", "fwhm", "beta"),
     "PointSource": ("I_tot",),
@@ -430,6 +435,8 @@ def _parse_param(tok, lineno, err, check_limits=True) -> ImfitParam:
 _DEFAULT_NAMES = {
     "Sersic": "sersic",
     "Exponential": "exponential",
+    "Sersic_GenEllipse": "sersic_genellipse",
+    "Exponential_GenEllipse": "exponential_genellipse",
     "Gaussian": "gaussian",
     "Moffat": "moffat",
     "PointSource": "point",
@@ -502,13 +509,19 @@ def flux_factor(imfit_name: str, vals: dict, bn_rule: str = "exact") -> float:
     """Total flux / central (or r_e) surface brightness, sizes in pixels.
 
     ``vals`` holds the Imfit parameters (``ell``, ``n``, ``r_e``, ``h``, ``sigma``,
-    ``fwhm``, ``beta``). Returns F / I in pixel^2. ``bn_rule``: Sersic b_n, ``"exact"``
-    (half-light) or ``"series"`` (Ciotti & Bertin 1999, Imfit's).
+    ``fwhm``, ``beta``, ``c0``). Returns F / I in pixel^2. ``bn_rule``: Sersic b_n,
+    ``"exact"`` (half-light) or ``"series"`` (Ciotti & Bertin 1999, Imfit's).
     """
     from scipy.special import gammaln
 
     from ..models.sersic import bn_numpy
 
+    if imfit_name.endswith("_GenEllipse"):
+        c = vals["c0"] + 2.0
+        area = math.exp(
+            math.log(4.0 / math.pi) + 2.0 * math.lgamma(1.0 + 1.0 / c) - math.lgamma(1.0 + 2.0 / c)
+        )
+        return area * flux_factor(imfit_name[: -len("_GenEllipse")], vals, bn_rule)
     q = 1.0 - vals["ell"]
     if imfit_name == "Sersic":
         n, re_ = vals["n"], vals["r_e"]
@@ -527,8 +540,22 @@ def flux_factor(imfit_name: str, vals: dict, bn_rule: str = "exact") -> float:
     raise KeyError(imfit_name)
 
 
-_SIZE = {"Sersic": "r_e", "Exponential": "h", "Gaussian": "sigma", "Moffat": "fwhm"}
-_AMP = {"Sersic": "I_e", "Exponential": "I_0", "Gaussian": "I_0", "Moffat": "I_0"}
+_SIZE = {
+    "Sersic": "r_e",
+    "Exponential": "h",
+    "Gaussian": "sigma",
+    "Moffat": "fwhm",
+    "Sersic_GenEllipse": "r_e",
+    "Exponential_GenEllipse": "h",
+}
+_AMP = {
+    "Sersic": "I_e",
+    "Exponential": "I_0",
+    "Gaussian": "I_0",
+    "Moffat": "I_0",
+    "Sersic_GenEllipse": "I_e",
+    "Exponential_GenEllipse": "I_0",
+}
 _SCENEFIT_SIZE = {"r_e": "r_e", "h": "h", "sigma": "sigma", "fwhm": "fwhm"}
 
 
@@ -565,6 +592,8 @@ def _to_component(fn: ImfitFunction, fs: ImfitFunctionSet, geo: _Geometry, name:
             kw["n"] = _P(pr["n"])
         if "beta" in pr:
             kw["beta"] = _P(pr["beta"])
+        if "c0" in pr:
+            kw["c0"] = _P(pr["c0"])
         amp = pr[_AMP[fn.name]]
         fac = flux_factor(fn.name, v, bn_rule)
         shape_fixed = all(p.fixed for p in fn.params if p.name != amp.name)
@@ -589,6 +618,8 @@ def _to_component(fn: ImfitFunction, fs: ImfitFunctionSet, geo: _Geometry, name:
             "Exponential": models.Exponential,
             "Gaussian": models.Gaussian,
             "Moffat": models.Moffat,
+            "Sersic_GenEllipse": models.SersicGenEllipse,
+            "Exponential_GenEllipse": models.ExponentialGenEllipse,
         }[fn.name]
         return cls(**kw), notes
     if fn.name == "PointSource":
@@ -657,8 +688,10 @@ def _from_component(imfit_name, comp, geo, fs=None, bn_rule="exact") -> dict:
         out["ell"] = 1.0 - comp.q.value
         size = _SIZE[imfit_name]
         out[size] = getattr(comp, size).value / geo.scale
-        if imfit_name == "Sersic":
+        if imfit_name in ("Sersic", "Sersic_GenEllipse"):
             out["n"] = comp.n.value
+        if imfit_name.endswith("_GenEllipse"):
+            out["c0"] = comp.c0.value
         if imfit_name == "Moffat":
             out["beta"] = comp.beta.value
         out[_AMP[imfit_name]] = comp.flux.value / flux_factor(imfit_name, out, bn_rule)

@@ -6,14 +6,27 @@ name into the class (:class:`~scenefit.models.Sersic`). Names are the classes'
 ``TYPE_NAME`` and are matched case-insensitively. Laws with a static size also accept
 any size by name: ``mge<K>`` (K Gaussians) and ``spline<N>`` / ``spline<N>_zero``
 (N nodes), built by :func:`~scenefit.models.multi_gaussian` and
-:func:`~scenefit.models.spline_profile`.
+:func:`~scenefit.models.spline_profile`. Any elliptical profile's name takes suffixes
+for a truncation and then a geometry (``docs/geometries.md``):
+``<law>_trunc`` / ``_trunc_in`` / ``_trunc_inout`` (:func:`~scenefit.models.truncated`),
+``<law>_genellipse`` (:func:`~scenefit.models.gen_ellipse`) and
+``<law>_fourier<m>[_<m>...]`` (:func:`~scenefit.models.fourier_modes`), e.g.
+``sersic_trunc_genellipse`` or ``exponential_fourier1_3``.
 """
 
 from __future__ import annotations
 
 import re
 
-from ..models import MODEL_TYPES, multi_gaussian, spline_profile
+from ..models import (
+    MODEL_TYPES,
+    EllipticalProfile,
+    fourier_modes,
+    gen_ellipse,
+    multi_gaussian,
+    spline_profile,
+    truncated,
+)
 
 __all__ = ["MODEL_REGISTRY", "model_class", "describe_models"]
 
@@ -54,13 +67,19 @@ def model_class(name: str) -> type:
     if cls is None:
         raise ValueError(
             f"unknown model type {name!r}; valid types are {', '.join(MODEL_REGISTRY)}"
-            " (and mge<K>, spline<N>, spline<N>_zero for other sizes)"
+            " (and mge<K>, spline<N>, spline<N>_zero for other sizes; <profile>_trunc,"
+            " _trunc_in, _trunc_inout, then _genellipse or _fourier<m>[_<m>...] for"
+            " truncations and geometries)"
         )
     return cls
 
 
 def _sized_class(key: str) -> type | None:
-    """``mge<K>`` / ``spline<N>`` / ``spline<N>_zero`` -> the class of that size."""
+    """``mge<K>`` / ``spline<N>`` / ``spline<N>_zero`` -> the class of that size; a
+    profile name with a truncation and/or geometry suffix -> the composed class."""
+    composed = _composed_class(key)
+    if composed is not None:
+        return composed
     m = re.fullmatch(r"mge(\d+)", key)
     if m:
         return multi_gaussian(int(m.group(1)))
@@ -68,6 +87,39 @@ def _sized_class(key: str) -> type | None:
     if m:
         return spline_profile(int(m.group(1)), "zero" if m.group(2) else "loglinear")
     return None
+
+
+_GEOMETRY_SUFFIX = re.compile(r"(.+)_(genellipse|fourier(\d+(?:_\d+)*))")
+_TRUNCATION_SUFFIX = re.compile(r"(.+)_trunc(_in|_inout)?")
+
+
+def _composed_class(key: str) -> type | None:
+    """``<law>[_trunc[_in|_inout]][_genellipse|_fourier<m>[_<m>...]]`` -> its class, or
+    None if ``key`` has no such suffix (or names no elliptical profile before it)."""
+    geometry = None
+    m = _GEOMETRY_SUFFIX.fullmatch(key)
+    if m:
+        key, geometry = m.group(1), m.group(2)
+    trunc = None
+    t = _TRUNCATION_SUFFIX.fullmatch(key)
+    if t:
+        key, trunc = t.group(1), t.group(2) or ""
+    if geometry is None and trunc is None:
+        return None
+    law = MODEL_REGISTRY.get(key) or _sized_class(key)
+    if law is None or not issubclass(law, EllipticalProfile) or law.LAW is not None:
+        return None
+    if trunc is not None:
+        law = truncated(law, inner=trunc != "", outer=trunc != "_in")
+    if geometry == "genellipse":
+        return gen_ellipse(law)
+    if geometry is not None:
+        modes = tuple(int(v) for v in m.group(3).split("_"))
+        try:
+            return fourier_modes(law, modes)
+        except ValueError:
+            return None
+    return law
 
 
 def describe_models() -> list[dict]:

@@ -65,7 +65,8 @@ def scene_to_dict(scene: Scene) -> dict:
     Raises
     ------
     TypeError
-        If a component's type is not in :data:`~scenefit.io.MODEL_REGISTRY`.
+        If a component's type is not one that :func:`~scenefit.io.model_class` names
+        (the registry, plus sized and composed profile names).
 
     Examples
     --------
@@ -78,16 +79,25 @@ def scene_to_dict(scene: Scene) -> dict:
     comps = []
     for c in scene.components:
         name = c.TYPE_NAME
-        if MODEL_REGISTRY.get(name) is not type(c):
+        if _registered(name) is not type(c):
             raise TypeError(
-                f"component {c.name!r} is a {type(c).__name__}, which has no entry in "
-                "scenefit.io.MODEL_REGISTRY and cannot be written"
+                f"component {c.name!r} is a {type(c).__name__}, which no name in "
+                "scenefit.io.model_class resolves to, so it cannot be written"
             )
         d = {"type": name, "name": c.name}
         for spec in c.PARAMS:
             d[spec.name] = _param_to_data(getattr(c, spec.name), spec.lo, spec.hi)
         comps.append(d)
     return {"version": FORMAT_VERSION, "components": comps, "ties": scene.ties}
+
+
+def _registered(name: str):
+    """The class that :func:`model_class` gives for ``name`` (sized and composed
+    classes included), or None."""
+    try:
+        return model_class(name)
+    except ValueError:
+        return None
 
 
 def _param_to_data(p: Param, default_lo, default_hi):

@@ -1,12 +1,22 @@
 """Model components: galaxy profiles, point sources, skies."""
 
 from ._base import Component, EllipticalProfile, ParamSpec, PointLike, SkyModel
+from ._compose import with_geometry
 from .broken_exponential import BrokenExponential
 from .core_sersic import CoreSersic
 from .exponential import Exponential
 from .ferrers import Ferrers
+from .fourier import FourierModes, SersicFourier1_3_4, fourier_modes
 from .gaussian import Gaussian
 from .gaussian_ring import GaussianRing
+from .genellipse import (
+    GEN_ELLIPSE,
+    ExponentialGenEllipse,
+    GenEllipse,
+    SersicGenEllipse,
+    gen_ellipse,
+)
+from .geometry import Geometry
 from .king import King
 from .mge import MultiGaussian3, multi_gaussian
 from .moffat import Moffat
@@ -15,10 +25,12 @@ from .point import PointSource
 from .sersic import Sersic
 from .sky import FlatSky, TiltedSky
 from .spline import Spline6, Spline6Zero, spline_profile
+from .truncation import ExponentialTrunc, truncated
 
 #: every concrete component type, in the order `scenefit models` lists them
 #: (other sizes of the multi-Gaussian and spline laws: :func:`multi_gaussian`,
-#: :func:`spline_profile`)
+#: :func:`spline_profile`; other geometries and truncations: :func:`gen_ellipse`,
+#: :func:`fourier_modes`, :func:`with_geometry`, :func:`truncated`)
 MODEL_TYPES = (
     Sersic,
     Exponential,
@@ -33,6 +45,10 @@ MODEL_TYPES = (
     MultiGaussian3,
     Spline6,
     Spline6Zero,
+    SersicGenEllipse,
+    ExponentialGenEllipse,
+    SersicFourier1_3_4,
+    ExponentialTrunc,
     PointSource,
     FlatSky,
     TiltedSky,
@@ -59,6 +75,18 @@ __all__ = [
     "Spline6",
     "Spline6Zero",
     "spline_profile",
+    "Geometry",
+    "GenEllipse",
+    "GEN_ELLIPSE",
+    "FourierModes",
+    "with_geometry",
+    "gen_ellipse",
+    "fourier_modes",
+    "truncated",
+    "SersicGenEllipse",
+    "ExponentialGenEllipse",
+    "SersicFourier1_3_4",
+    "ExponentialTrunc",
     "PointSource",
     "FlatSky",
     "TiltedSky",

@@ -21,6 +21,7 @@ import dataclasses
 from typing import ClassVar, NamedTuple
 
 from ..parameters import Param, as_param
+from ._ellipse import elliptical_radius
 
 __all__ = ["ParamSpec", "Component", "EllipticalProfile", "PointLike", "SkyModel"]
 
@@ -95,7 +96,7 @@ class Component(abc.ABC):
 
 @dataclasses.dataclass(frozen=True, repr=False, kw_only=True)
 class EllipticalProfile(Component):
-    """A radial surface-brightness law on an elliptical geometry.
+    """A radial surface-brightness law on an elliptical (or generalised) geometry.
 
     Subclasses implement :meth:`radial` and :meth:`total` as pure array functions of the
     law's own parameters (those between ``flux`` and ``q`` in ``PARAMS``).
@@ -103,9 +104,43 @@ class EllipticalProfile(Component):
 
         I(xi, eta) = flux / (q * total(law)) * radial(r, law)
 
-    where r is the elliptical radius along the major axis (arcsec),
+    where r = :meth:`radius` is the elliptical radius along the major axis (arcsec),
     r^2 = a^2 + (b / q)^2 with a, b the offsets along the major and minor axes.
+    Classes composed with a non-elliptical geometry (:mod:`scenefit.models.geometry`)
+    override :meth:`radius`, and their :meth:`total` includes the geometry's area
+    factor, so ``flux`` stays the total flux.
     """
+
+    #: the profile class this one was composed from (by a geometry or a truncation,
+    #: :mod:`scenefit.models._compose`); None for a law on the plain ellipse
+    LAW: ClassVar[type | None] = None
+    #: the non-elliptical geometry (:class:`scenefit.models.geometry.Geometry`), or None
+    GEOMETRY: ClassVar[object] = None
+
+    @staticmethod
+    def radius(dxi, deta, q, pa, law):
+        """Major-axis radius (arcsec) at tangent-plane offsets ``dxi, deta`` (arcsec)
+        from the centre; ``law`` holds the law (and geometry) parameters. The ellipse
+        (:func:`~scenefit.models._ellipse.elliptical_radius`) unless overridden."""
+        return elliptical_radius(dxi, deta, q, pa)
+
+    @staticmethod
+    def initial_values(size: float) -> dict:
+        """Starting values of parameters the initialiser cannot measure, for a profile
+        of half-light radius ``size`` (arcsec): ``{name: value}`` (none by default)."""
+        return {}
+
+    @classmethod
+    def root_law(cls) -> type:
+        """The plain law this class is built on (itself for a plain law).
+
+        Examples
+        --------
+        >>> from scenefit.models import Sersic
+        >>> Sersic.root_law() is Sersic
+        True
+        """
+        return cls if cls.LAW is None else cls.LAW.root_law()
 
     @staticmethod
     @abc.abstractmethod

@@ -17,6 +17,10 @@ the integrand smooth however steep the cusp (Sersic n = 8) and however close the
 lies to an edge, so a fixed Gauss-Legendre rule integrates it to ~1e-10. Shared edges are
 integrated once. Away from the centre the terms cancel more and more, which is why this
 is used only for a small block of pixels around the centre.
+
+A non-elliptical geometry (generalised ellipse, Fourier modes) on a law with a closed-form
+enclosed light uses the same loop with the generalised edge integrals of
+:mod:`._core_geometry`.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from ._core_geometry import geometry_edge_integrals
 from ._quadrature import line_rule
 
 __all__ = ["core_block"]
@@ -53,7 +58,7 @@ def _edge_integrals(frac, law, A, B, nodes):
     return d * (wb - wa) * (g @ w)
 
 
-def core_block(frac, prm, pc, grid, geom, nw, nodes):
+def core_block(frac, prm, pc, grid, geom, nw, nodes, geometry=None):
     """Fluxes of the ``nw`` x ``nw`` grid pixels around the centre, and their indices.
 
     Parameters
@@ -69,6 +74,9 @@ def core_block(frac, prm, pc, grid, geom, nw, nodes):
         Block width in grid pixels.
     nodes : int
         Gauss-Legendre nodes per edge.
+    geometry : (Geometry, int), optional
+        For a non-elliptical geometry: the geometry and the number of law parameters
+        (the rest of ``prm[3:-2]`` are the geometry's); ``frac`` is then the law's.
 
     Returns
     -------
@@ -99,7 +107,15 @@ def core_block(frac, prm, pc, grid, geom, nw, nodes):
     m = (nw + 1) * nw
     starts = jnp.concatenate([U[:, :-1].reshape(m, 2), U[:-1, :].reshape(m, 2)])
     ends = jnp.concatenate([U[:, 1:].reshape(m, 2), U[1:, :].reshape(m, 2)])
-    e = _edge_integrals(frac, law, starts, ends, nodes)
+    if geometry is None:
+        e = _edge_integrals(frac, law, starts, ends, nodes)
+    else:
+        geo, n_law = geometry
+        lp, gp = law[:n_law], law[n_law:]
+        e = geometry_edge_integrals(
+            frac, lp, lambda u, v: geo.radius_uv(u, v, gp), starts, ends, nodes
+        )
+        flux = flux / geo.area(gp)
     h = e[:m].reshape(nw + 1, nw)  # along x
     v = e[m:].reshape(nw, nw + 1)  # along y
     # pixel (j, i): corners (i, j) -> (i+1, j) -> (i+1, j+1) -> (i, j+1), a closed loop

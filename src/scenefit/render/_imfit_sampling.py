@@ -24,9 +24,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..models import Exponential, Gaussian, Moffat, Sersic
+from ..models import GEN_ELLIPSE, Exponential, Gaussian, Moffat, Sersic
 from ..models.moffat import moffat_alpha
-from ._geometry import elliptical_radius
 
 __all__ = ["imfit_rule", "imfit_component_image", "IMFIT_RULES"]
 
@@ -45,7 +44,13 @@ N_MAX = 100
 
 
 def imfit_rule(law_cls):
-    """(k, r_in) of Imfit's rule for ``law_cls``; ``ValueError`` if it has none."""
+    """(k, r_in) of Imfit's rule for ``law_cls``; ``ValueError`` if it has none.
+
+    Imfit's ``Sersic_GenEllipse`` and ``Exponential_GenEllipse`` use the rule of their
+    law, with the generalised radius (checked against makeimage's output for
+    ``Sersic_GenEllipse``, tests/test_geometries.py)."""
+    if law_cls.GEOMETRY is GEN_ELLIPSE and law_cls.LAW in (Sersic, Exponential):
+        law_cls = law_cls.LAW
     try:
         return IMFIT_RULES[law_cls]
     except KeyError:
@@ -102,7 +107,7 @@ def imfit_component_image(law, law_cls, prm, grid, geom, center_img):
     def value(X, Y):
         xi = ref[0] + cd[0, 0] * (X - crpix[0]) + cd[0, 1] * (Y - crpix[1]) - xc
         eta = ref[1] + cd[1, 0] * (X - crpix[0]) + cd[1, 1] * (Y - crpix[1]) - yc
-        return elliptical_radius(xi, eta, q, pa)
+        return law.radius(xi, eta, q, pa, lawp)
 
     # window of grid pixels around the one nearest the centre
     pc = crpix + jnp.linalg.inv(cd) @ (jax.lax.stop_gradient(prm[:2]) - ref)

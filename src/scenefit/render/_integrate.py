@@ -9,7 +9,6 @@ import numpy as np
 from ..models import Sersic
 from ._core import core_block
 from ._enclosed import enclosed_fraction
-from ._geometry import elliptical_radius
 from ._imfit_sampling import imfit_component_image
 from ._quadrature import embedded_pixel_rule, pixel_rule
 
@@ -36,11 +35,13 @@ CORE_NODES = 32
 
 
 class _BoundLaw:
-    """A law's ``radial`` and ``total`` with keyword options fixed (e.g. Sersic b_n)."""
+    """A law's ``radial`` and ``total`` with keyword options fixed (e.g. Sersic b_n);
+    ``radius`` (the geometry) passes through."""
 
     def __init__(self, law_cls, **options):
         self.law_cls = law_cls
         self.options = options
+        self.radius = law_cls.radius
 
     def radial(self, r, law):
         return self.law_cls.radial(r, law, **self.options)
@@ -50,11 +51,13 @@ class _BoundLaw:
 
 
 def bind_law(law_cls, settings):
-    """``radial``/``total`` of ``law_cls`` with the options that ``settings`` select.
+    """``radial``/``total``/``radius`` of ``law_cls`` with the options that ``settings``
+    select.
 
-    Only the Sersic law has one today: its b_n rule (``settings.sersic_bn``).
+    Only the Sersic law has one today: its b_n rule (``settings.sersic_bn``), also when
+    it is composed with a geometry or a truncation.
     """
-    if law_cls is Sersic:
+    if law_cls.root_law() is Sersic:
         return _BoundLaw(law_cls, bn_rule=settings.sersic_bn)
     return law_cls
 
@@ -71,7 +74,7 @@ def _weighted_samples(law_cls, prm, X, Y, step, dx, dy, geom):
     eta = ref[1] + cd[1, 0] * (X - crpix[0]) + cd[1, 1] * (Y - crpix[1]) - yc
     oxi = (cd[0, 0] * dx + cd[0, 1] * dy) * step
     oeta = (cd[1, 0] * dx + cd[1, 1] * dy) * step
-    r = elliptical_radius(xi[..., None] + oxi, eta[..., None] + oeta, q, pa)
+    r = law_cls.radius(xi[..., None] + oxi, eta[..., None] + oeta, q, pa, law)
     return amp * area * law_cls.radial(r, law)
 
 
@@ -157,8 +160,10 @@ def component_image(law_cls, prm, grid, geom, settings, frame=None):
     1. every pixel by the ``quad_order`` Gauss-Legendre rule, with error estimates
        from the embedded lower-order rule and from the spread of the samples;
     2. the ``refine_size`` x ``refine_size`` pixels around the centre exactly, from edge
-       integrals of the enclosed light (:mod:`._core`); laws without a closed-form
-       enclosed light get nested geometric refinement instead (``refine_levels``);
+       integrals of the enclosed light (:mod:`._core`; also for a generalised ellipse
+       or Fourier modes on such a law, :mod:`._core_geometry`); laws without a
+       closed-form enclosed light (truncated ones too) get nested geometric refinement
+       instead (``refine_levels``);
     3. up to ``refine_rounds`` rounds of error-driven refinement (:func:`refine_worst`).
 
     Beyond the window, where profiles are smooth on the pixel scale, every pixel is
@@ -273,9 +278,12 @@ def _refine_core(law, law_cls, prm, img, pc, grid, geom, settings):
     hf, wf = grid[3]
     nw = settings.refine_size
     big = hf + wf + 10  # negative indices -> out of range, then dropped
-    frac = enclosed_fraction(law_cls, settings)
+    frac, geometry = enclosed_fraction(law_cls, settings), None
+    if frac is None and law_cls.GEOMETRY is not None:  # a geometry on a closed-form law
+        frac = enclosed_fraction(law_cls.LAW, settings)
+        geometry = (law_cls.GEOMETRY, len(law_cls.LAW.PARAMS) - 5)
     if frac is not None:
-        vals, rows, cols = core_block(frac, prm, pc, grid, geom, nw, CORE_NODES)
+        vals, rows, cols = core_block(frac, prm, pc, grid, geom, nw, CORE_NODES, geometry)
         rr = jnp.where(rows < 0, big, rows)
         cc = jnp.where(cols < 0, big, cols)
         return img.at[rr[:, None], cc[None, :]].set(vals, mode="drop"), rr, cc
