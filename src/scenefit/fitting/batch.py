@@ -140,7 +140,8 @@ def fit_batch(
     static = psets[0].static
     u0 = np.stack([to_unconstrained(x0, kinds, v.lo, v.hi) for v, x0 in rows])
     per_object = [
-        problem_args(v, img, ps) for (v, _), img, ps in zip(rows, images, psets, strict=True)
+        problem_args(v, img, ps, layout=layout)
+        for (v, _), img, ps in zip(rows, images, psets, strict=True)
     ]
     # too few valid pixels: poison the data so that the objective is non-finite (status 6)
     for k, img in enumerate(images):

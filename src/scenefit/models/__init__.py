@@ -1,6 +1,6 @@
 """Model components: galaxy profiles, point sources, skies."""
 
-from ._base import Component, EllipticalProfile, ParamSpec, PointLike, SkyModel
+from ._base import Component, EllipticalProfile, MixtureProfile, ParamSpec, PointLike, SkyModel
 from .broken_exponential import BrokenExponential
 from .core_sersic import CoreSersic
 from .exponential import Exponential
@@ -13,6 +13,7 @@ from .moffat import Moffat
 from .nuker import Nuker
 from .point import PointSource
 from .sersic import Sersic
+from .sersic_gm import SersicGM
 from .sky import FlatSky, TiltedSky
 from .spline import Spline6, Spline6Zero, spline_profile
 
@@ -21,6 +22,7 @@ from .spline import Spline6, Spline6Zero, spline_profile
 #: :func:`spline_profile`)
 MODEL_TYPES = (
     Sersic,
+    SersicGM,
     Exponential,
     Gaussian,
     Moffat,
@@ -41,10 +43,12 @@ MODEL_TYPES = (
 __all__ = [
     "Component",
     "EllipticalProfile",
+    "MixtureProfile",
     "PointLike",
     "SkyModel",
     "ParamSpec",
     "Sersic",
+    "SersicGM",
     "Exponential",
     "Gaussian",
     "Moffat",
