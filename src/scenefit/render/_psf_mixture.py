@@ -17,10 +17,21 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["PSFMixture", "fit_psf_mixture", "PSF_COMPONENTS", "UNDERSAMPLED"]
+__all__ = [
+    "PSFMixture",
+    "fit_psf_mixture",
+    "pad_psf_mixture",
+    "PSF_COMPONENTS",
+    "EXACT_ENOUGH",
+    "UNDERSAMPLED",
+]
 
-#: Gaussians per PSF (a static shape of the compiled renderer's inputs)
+#: the most Gaussians per PSF (fewer when they already fit to ``EXACT_ENOUGH``)
 PSF_COMPONENTS = 3
+
+#: a fit whose largest residual is below this fraction of the PSF peak adds no further
+#: Gaussian (e.g. a sampled Gaussian PSF is one Gaussian)
+EXACT_ENOUGH = 1e-6
 
 #: lower bound on a fitted component's standard deviation, PSF pixels
 _MIN_SIGMA = 0.05
@@ -67,13 +78,14 @@ class PSFMixture:
 
 
 def fit_psf_mixture(psf, n_components: int = PSF_COMPONENTS) -> PSFMixture:
-    """Least-squares fit of ``n_components`` concentric Gaussians to a PixelPSF.
+    """Least-squares fit of at most ``n_components`` concentric Gaussians to a PixelPSF.
 
     Parameters
     ----------
     psf : PixelPSF
     n_components : int
-        Number of Gaussians (>= 1).
+        The most Gaussians (>= 1); fewer when they fit to ``EXACT_ENOUGH`` of the peak
+        (the renderer's cost is proportional to their number).
 
     Returns
     -------
@@ -88,9 +100,9 @@ def fit_psf_mixture(psf, n_components: int = PSF_COMPONENTS) -> PSFMixture:
     with ``scipy.optimize.least_squares``, greedily: one Gaussian from the image
     moments, then each further one started twice as wide as the widest so far with a
     tenth of the light, and all refitted. A PSF whose moment sigma is below
-    ``UNDERSAMPLED`` (0.6 PSF px) is not fitted: every component gets its moments
-    (centroid and covariance; zero for a one-pixel delta, which then leaves models
-    unchanged as its pixel convolution does).
+    ``UNDERSAMPLED`` (0.6 PSF px) is not fitted: it becomes one Gaussian with its
+    moments (centroid and covariance; zero for a one-pixel delta, which then leaves
+    models unchanged as its pixel convolution does).
 
     Examples
     --------
@@ -117,7 +129,7 @@ def _fit_cached(raw, shape, oversampling, k):
     centre, cov = _moments(data, dx, dy)
     if np.linalg.eigvalsh(cov)[0] < UNDERSAMPLED**2:
         # too narrow to fit samples of a continuous Gaussian: the PSF's own moments
-        fit = (np.ones(k) / k, centre, np.repeat(cov[None], k, axis=0))
+        fit = (np.ones(1), centre, cov[None])
     else:
         fit = _least_squares(data, dx, dy, centre, cov, k, 0.5 * max(nx, ny))
     w, centre, cov = fit
@@ -141,8 +153,7 @@ def _moments(data, dx, dy):
 def _least_squares(data, dx, dy, centre, cov, k, half):
     """Greedy fit: one Gaussian from the moments, then each further one started twice
     as wide as the widest so far with a tenth of the light, and all refitted; stops
-    early (repeating the last Gaussian, weights split) once the residual is below
-    1e-9 of the peak."""
+    early once the residual is below ``EXACT_ENOUGH`` of the peak."""
     from scipy.optimize import least_squares
 
     cov = cov + np.eye(2) * 1e-6
@@ -164,17 +175,13 @@ def _least_squares(data, dx, dy, centre, cov, k, half):
             max_nfev=100 * len(x),
         )
         x = fit.x
-        if m == k or np.abs(fit.fun).max() < 1e-9 * peak:
+        if m == k or np.abs(fit.fun).max() < EXACT_ENOUGH * peak:
             break
         _, _, c = _unpack(x, m)
         j = int(np.argmax(c[:, 0, 0] + c[:, 1, 1]))
         chol = x[2 + 3 * j : 5 + 3 * j] * [1.0, 2.0, 1.0] + [np.log(2.0), 0.0, np.log(2.0)]
         x = np.concatenate([x[: 2 + 3 * m], chol, x[2 + 3 * m :], [np.log(0.1)]])
-    w, centre, c = _unpack(x, m)
-    if m < k:
-        w = np.concatenate([w[:-1], np.full(k - m + 1, w[-1] / (k - m + 1))])
-        c = np.concatenate([c, np.repeat(c[-1:], k - m, axis=0)])
-    return w, centre, c
+    return _unpack(x, m)
 
 
 def _bounds(k, half):
@@ -216,3 +223,13 @@ def _mixture_samples(w, centre, cov, dx, dy):
     delta = ((np.abs(ex) < 0.5) & (np.abs(ey) < 0.5)).astype(float)
     g = np.where(det[:, None] > 0, g, delta)
     return np.sum(w[:, None] * g, axis=0)
+
+
+def pad_psf_mixture(rows, k: int) -> np.ndarray:
+    """(k, 6) rows: ``rows`` (m <= k of :meth:`PSFMixture.as_array`) and k - m copies of
+    the last row with weight 0 (the same image; for stacking the inputs of images whose
+    PSFs need different numbers of Gaussians)."""
+    rows = np.asarray(rows, dtype=float)
+    pad = np.repeat(rows[-1:], k - len(rows), axis=0)
+    pad[:, 0] = 0.0
+    return np.concatenate([rows, pad])

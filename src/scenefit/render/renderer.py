@@ -254,7 +254,8 @@ def make_renderer(layout: Layout, spec: ImageSpec, settings: RenderSettings):
         for typ, prm in layout.group_params(p):
             if issubclass(typ, MixtureProfile):
                 mix = _psf_mixture(g, inputs)
-                post = post + render_mixture_group(typ, prm, (g.h, g.w), _geom(inputs), mix)
+                order = settings.mixture_pixel_order
+                post = post + render_mixture_group(typ, prm, (g.h, g.w), _geom(inputs), mix, order)
             elif issubclass(typ, EllipticalProfile):
                 conv = conv + render_group(typ, prm, g.fine, _geom(inputs), settings)
             elif issubclass(typ, PointLike):
@@ -306,7 +307,8 @@ def make_model_and_jacobian(layout: Layout, spec: ImageSpec, settings: RenderSet
             keep = np.flatnonzero(cols >= 0)
             k, npar = prm.shape
             if issubclass(typ, MixtureProfile):
-                args = (typ, prm, (g.h, g.w), _geom(inputs), _psf_mixture(g, inputs))
+                mix, order = _psf_mixture(g, inputs), settings.mixture_pixel_order
+                args = (typ, prm, (g.h, g.w), _geom(inputs), mix, order)
                 if keep.size == 0:
                     post = post + render_mixture_group(*args)
                     continue
