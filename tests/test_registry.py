@@ -20,6 +20,7 @@ from scenefit.models import (
     Nuker,
     PointSource,
     Sersic,
+    SersicGM,
     Spline6,
     Spline6Zero,
     TiltedSky,
@@ -29,6 +30,7 @@ from scenefit.models import (
 
 EXPECTED = {
     "sersic": Sersic,
+    "sersic_gm": SersicGM,
     "exponential": Exponential,
     "gaussian": Gaussian,
     "moffat": Moffat,
