@@ -24,6 +24,7 @@ from scenefit.models import (
     Sersic,
     SersicFourier1_3_4,
     SersicGenEllipse,
+    SersicGM,
     Spline6,
     Spline6Zero,
     TiltedSky,
@@ -36,6 +37,7 @@ from scenefit.models import (
 
 EXPECTED = {
     "sersic": Sersic,
+    "sersic_gm": SersicGM,
     "exponential": Exponential,
     "gaussian": Gaussian,
     "moffat": Moffat,

@@ -21,6 +21,7 @@ from .models import (  # noqa: E402
     Moffat,
     PointSource,
     Sersic,
+    SersicGM,
     TiltedSky,
 )
 from .parameters import Param  # noqa: E402
@@ -36,6 +37,7 @@ __all__ = [
     "Param",
     "Scene",
     "Sersic",
+    "SersicGM",
     "Exponential",
     "Gaussian",
     "Moffat",

@@ -24,6 +24,7 @@ from .._layout import build_layout
 from ..likelihood import LIKELIHOODS
 from ..parameters import to_unconstrained
 from ..render import RenderSettings, image_spec
+from ..render._psf_mixture import pad_psf_mixture
 from ..render.renderer import check_scene_and_image
 from .fit import finish_fit, make_solver, problem_args
 from .lm import lm_result
@@ -140,8 +141,10 @@ def fit_batch(
     static = psets[0].static
     u0 = np.stack([to_unconstrained(x0, kinds, v.lo, v.hi) for v, x0 in rows])
     per_object = [
-        problem_args(v, img, ps) for (v, _), img, ps in zip(rows, images, psets, strict=True)
+        problem_args(v, img, ps, layout=layout)
+        for (v, _), img, ps in zip(rows, images, psets, strict=True)
     ]
+    _pad_psf_mixtures(per_object)
     # too few valid pixels: poison the data so that the objective is non-finite (status 6)
     for k, img in enumerate(images):
         if img.n_valid < layout.n_free:
@@ -162,6 +165,17 @@ def fit_batch(
         res = finish_fit(scene, image, layout, rows[k][0], psets[k], done, likelihood, settings, t0)
         out.append(_with_batch_info(res, k, per_second))
     return out
+
+
+def _pad_psf_mixtures(per_object) -> None:
+    """Give every image's PSF Gaussian mixture (inputs of Gaussian-mixture profiles)
+    the same number of rows, so that the inputs stack (zero-weight rows, in place)."""
+    mixes = [args[6].get("psf_mixture") for args in per_object]
+    if any(m is None for m in mixes):
+        return
+    k = max(m.shape[0] for m in mixes)
+    for args, m in zip(per_object, mixes, strict=True):
+        args[6]["psf_mixture"] = jnp.asarray(pad_psf_mixture(m, k))
 
 
 def _with_batch_info(res: FitResult, k: int, seconds: float) -> FitResult:

@@ -130,7 +130,7 @@ def fit(
     coarse = settings.coarse() if staged else None
     result = None
     if coarse is not None:
-        args = problem_args(vals, image, pset, offset=True)
+        args = problem_args(vals, image, pset, offset=True, layout=layout)
         value, normal, tail, defect = _compiled_programs(
             layout, spec, (coarse, settings), likelihood, pset, args
         )
@@ -151,7 +151,7 @@ def fit(
             tail=None if tail is None else (lambda u: tail(jnp.asarray(u), *args)),
         )
     if result is None:  # unstaged, or a correction that did not settle
-        args = problem_args(vals, image, pset, offset=base_offset is not None)
+        args = problem_args(vals, image, pset, offset=base_offset is not None, layout=layout)
         if base_offset is not None:
             args[6]["offset"] = base_offset
         value, normal, tail, _ = _compiled_programs(
@@ -363,11 +363,12 @@ def _compiled_programs(layout, spec, rules, likelihood, pset, args):
     return out
 
 
-def problem_args(vals, image, pset, offset: bool = False) -> tuple:
+def problem_args(vals, image, pset, offset: bool = False, layout=None) -> tuple:
     """The array arguments of the functions from :func:`make_objective`; ``offset``:
     with an all-zero ``"offset"`` image in the inputs (added to the model, see
-    :func:`make_objective`)."""
-    inputs = image_inputs(image)
+    :func:`make_objective`); ``layout``: the scene's (needed for Gaussian-mixture
+    profiles, see :func:`~scenefit.render.image_inputs`)."""
+    inputs = image_inputs(image, layout)
     if offset:
         inputs["offset"] = jnp.zeros(image.shape)
     return (

@@ -97,7 +97,7 @@ def fit_gradient(
     kinds = np.asarray(layout.kinds)
     u0 = to_unconstrained(x0, kinds, vals.lo, vals.hi)
     pset = build_priors(layout, vals.base, priors, constraints)
-    args = problem_args(vals, image, pset)
+    args = problem_args(vals, image, pset, layout=layout)
     fun = make_objective(layout, spec, settings, likelihood, pset.static)[0]
     value_and_grad = jax.jit(_forward_value_and_grad(lambda u, *a: fun(u, *a)[1]))
 

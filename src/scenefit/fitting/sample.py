@@ -119,7 +119,7 @@ def sample_nuts(
     fun, _, log_jacobian = make_objective(
         layout, image_spec(image), settings, likelihood, pset.static
     )
-    args = problem_args(vals, image, pset)
+    args = problem_args(vals, image, pset, layout=layout)
     lo, hi = args[1], args[2]
 
     def potential(u):

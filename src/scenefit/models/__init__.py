@@ -1,6 +1,6 @@
 """Model components: galaxy profiles, point sources, skies."""
 
-from ._base import Component, EllipticalProfile, ParamSpec, PointLike, SkyModel
+from ._base import Component, EllipticalProfile, MixtureProfile, ParamSpec, PointLike, SkyModel
 from ._compose import with_geometry
 from .broken_exponential import BrokenExponential
 from .core_sersic import CoreSersic
@@ -23,6 +23,7 @@ from .moffat import Moffat
 from .nuker import Nuker
 from .point import PointSource
 from .sersic import Sersic
+from .sersic_gm import SersicGM
 from .sky import FlatSky, TiltedSky
 from .spline import Spline6, Spline6Zero, spline_profile
 from .truncation import ExponentialTrunc, truncated
@@ -33,6 +34,7 @@ from .truncation import ExponentialTrunc, truncated
 #: :func:`fourier_modes`, :func:`with_geometry`, :func:`truncated`)
 MODEL_TYPES = (
     Sersic,
+    SersicGM,
     Exponential,
     Gaussian,
     Moffat,
@@ -57,10 +59,12 @@ MODEL_TYPES = (
 __all__ = [
     "Component",
     "EllipticalProfile",
+    "MixtureProfile",
     "PointLike",
     "SkyModel",
     "ParamSpec",
     "Sersic",
+    "SersicGM",
     "Exponential",
     "Gaussian",
     "Moffat",

@@ -4,7 +4,10 @@ A component is an immutable value whose fields are :class:`~scenefit.parameters.
 Three abstract families exist, distinguished by how they are rendered:
 
 * :class:`EllipticalProfile` -- a radial law on an elliptical geometry, pixel-integrated
-  and convolved with the PSF (galaxies);
+  and convolved with the PSF (galaxies); its sub-family :class:`MixtureProfile` -- a
+  law given as a sum of Gaussians -- is instead convolved analytically with a Gaussian
+  mixture fitted to the PSF and drawn at image resolution (the fast path,
+  ``docs/mixture.md``);
 * :class:`PointLike` -- drawn as the PSF itself at a sub-pixel position (stars);
 * :class:`SkyModel` -- per-image background, not convolved.
 
@@ -20,10 +23,19 @@ import abc
 import dataclasses
 from typing import ClassVar, NamedTuple
 
+import jax.numpy as jnp
+
 from ..parameters import Param, as_param
 from ._ellipse import elliptical_radius
 
-__all__ = ["ParamSpec", "Component", "EllipticalProfile", "PointLike", "SkyModel"]
+__all__ = [
+    "ParamSpec",
+    "Component",
+    "EllipticalProfile",
+    "MixtureProfile",
+    "PointLike",
+    "SkyModel",
+]
 
 
 class ParamSpec(NamedTuple):
@@ -160,6 +172,38 @@ class EllipticalProfile(Component):
     def size_index() -> int:
         """Column (within the law parameters) of the characteristic radius."""
         return 0
+
+
+@dataclasses.dataclass(frozen=True, repr=False, kw_only=True)
+class MixtureProfile(EllipticalProfile):
+    """An elliptical profile that is a sum of concentric Gaussians of one shape.
+
+    Subclasses implement :meth:`mixture`; :meth:`radial` and :meth:`total` follow from
+    it, so the profile is also a valid :class:`EllipticalProfile` (initialisation,
+    extents and contract tests use them). The renderer does not integrate it on the
+    grid: it adds each Gaussian's covariance to those of the PSF's Gaussian mixture and
+    of the pixel (1/12 px^2 per axis) and evaluates the sum at pixel centres
+    (:mod:`scenefit.render._mixture`).
+
+        radial(r) = sum_j a_j exp(-r^2 / (2 sigma_j^2)) / (2 pi sigma_j^2),  total = 1
+    """
+
+    @staticmethod
+    @abc.abstractmethod
+    def mixture(law):
+        """``(amp, sigma)``, arrays (..., J): the flux fraction of each Gaussian (summing
+        to 1) and its standard deviation along the major axis (arcsec); the minor-axis
+        one is q sigma."""
+
+    @classmethod
+    def radial(cls, r, law):
+        amp, sigma = cls.mixture(law)
+        r = jnp.asarray(r)[..., None]
+        return jnp.sum(amp * jnp.exp(-0.5 * (r / sigma) ** 2) / (2 * jnp.pi * sigma**2), -1)
+
+    @classmethod
+    def total(cls, law):
+        return jnp.ones_like(jnp.asarray(law, dtype=float)[..., 0])
 
 
 @dataclasses.dataclass(frozen=True, repr=False, kw_only=True)

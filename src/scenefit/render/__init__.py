@@ -1,5 +1,6 @@
 """Rendering: pixel integration, PSF convolution, point sources, sky."""
 
+from ._psf_mixture import PSFMixture, fit_psf_mixture
 from .renderer import (
     ImageSpec,
     image_inputs,
@@ -20,4 +21,6 @@ __all__ = [
     "image_spec",
     "image_inputs",
     "ImageSpec",
+    "fit_psf_mixture",
+    "PSFMixture",
 ]

@@ -5,7 +5,13 @@ Kept apart from ``settings.py`` so that the PSF code owns its own vocabulary.
 
 from __future__ import annotations
 
-__all__ = ["CONVOLUTION_METHODS", "SUBPIXEL_SHIFTS", "POINT_INTERPS", "check_psf_options"]
+__all__ = [
+    "CONVOLUTION_METHODS",
+    "SUBPIXEL_SHIFTS",
+    "POINT_INTERPS",
+    "MIXTURE_PIXEL_ORDERS",
+    "check_psf_options",
+]
 
 #: accepted values of :attr:`RenderSettings.convolution`
 CONVOLUTION_METHODS = ("auto", "fft", "direct")
@@ -13,6 +19,8 @@ CONVOLUTION_METHODS = ("auto", "fft", "direct")
 SUBPIXEL_SHIFTS = (None, "lanczos3", "bilinear")
 #: accepted values of :attr:`RenderSettings.point_interp`
 POINT_INTERPS = ("fourier", "lanczos3", "cubic", "bilinear", "bicubic")
+#: accepted values of :attr:`RenderSettings.mixture_pixel_order`
+MIXTURE_PIXEL_ORDERS = (2, 4)
 
 
 def check_psf_options(settings) -> None:
@@ -21,6 +29,7 @@ def check_psf_options(settings) -> None:
         ("convolution", CONVOLUTION_METHODS),
         ("subpixel_shift", SUBPIXEL_SHIFTS),
         ("point_interp", POINT_INTERPS),
+        ("mixture_pixel_order", MIXTURE_PIXEL_ORDERS),
     ):
         value = getattr(settings, field)
         if value not in allowed:

@@ -14,7 +14,9 @@ Pipeline for one image (all inside one jitted function):
 3. The grid is convolved with the PSF (zero-padded FFT or real-space convolution, no
    wrap-around; ``settings.convolution``, the same in the Jacobian), cropped and
    binned to the image resolution.
-4. Sky models are added at image resolution, unconvolved.
+4. Sky models are added at image resolution, unconvolved; so are Gaussian-mixture
+   profiles (:class:`~scenefit.models.MixtureProfile`), convolved analytically with a
+   Gaussian mixture fitted to the PSF (``inputs["psf_mixture"]``, :mod:`._mixture`).
 """
 
 from __future__ import annotations
@@ -27,11 +29,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._layout import Layout, build_layout
-from ..models import EllipticalProfile, PointLike, SkyModel
+from ..models import EllipticalProfile, MixtureProfile, PointLike, SkyModel
 from ._bicubic import bicubic_point_image
 from ._conv_cost import choose_convolution
 from ._convolve import bin_image, convolve, convolve_with_points, deposit_points, point_spectra
 from ._integrate import profile_group_jacobian, render_profile_group
+from ._mixture import NO_PSF, mixture_group_jacobian, render_mixture_group
+from ._psf_mixture import fit_psf_mixture
 from ._subpixel import centred_group_jacobian, render_centred_group
 from .settings import RenderSettings
 
@@ -64,14 +68,22 @@ def image_spec(image) -> ImageSpec:
     )
 
 
-def image_inputs(image) -> dict:
-    """The array inputs of a renderer for ``image`` (geometry and PSF)."""
-    return {
+def image_inputs(image, layout: Layout | None = None) -> dict:
+    """The array inputs of a renderer for ``image`` (geometry and PSF).
+
+    With the ``layout`` of a scene that has Gaussian-mixture profiles and an image with
+    a PSF, also ``"psf_mixture"``: the PSF's Gaussian mixture (:func:`fit_psf_mixture`,
+    fitted once per PSF image), which their renderer needs.
+    """
+    out = {
         "cd": jnp.asarray(image.cd),
         "crpix": jnp.asarray(image.crpix),
         "ref": jnp.asarray(image.ref_sky),
         "psf": None if image.psf is None else jnp.asarray(image.psf.image),
     }
+    if image.psf is not None and layout is not None and _has_mixtures(layout):
+        out["psf_mixture"] = jnp.asarray(fit_psf_mixture(image.psf).as_array())
+    return out
 
 
 @dataclass(frozen=True)
@@ -219,8 +231,25 @@ def _has_points(layout: Layout) -> bool:
     return any(issubclass(typ, PointLike) for typ, _ in layout.groups)
 
 
+def _has_mixtures(layout: Layout) -> bool:
+    return any(issubclass(typ, MixtureProfile) for typ, _ in layout.groups)
+
+
 def _geom(inputs):
     return (inputs["cd"], inputs["crpix"], inputs["ref"])
+
+
+def _psf_mixture(g: _Grid, inputs):
+    """The PSF's Gaussian mixture (K, 6) for mixture profiles (:data:`NO_PSF` without a
+    PSF)."""
+    if not g.has_psf:
+        return jnp.asarray(NO_PSF)
+    if "psf_mixture" not in inputs:
+        raise ValueError(
+            "the scene has Gaussian-mixture profiles and the image a PSF, but the inputs "
+            "have no 'psf_mixture': build them with image_inputs(image, layout)"
+        )
+    return inputs["psf_mixture"]
 
 
 def make_renderer(layout: Layout, spec: ImageSpec, settings: RenderSettings):
@@ -235,18 +264,22 @@ def make_renderer(layout: Layout, spec: ImageSpec, settings: RenderSettings):
     def render(p, inputs):
         conv = jnp.zeros((g.hf, g.wf))
         points = []
-        sky = jnp.zeros((g.h, g.w))
+        post = jnp.zeros((g.h, g.w))  # added after the convolution: skies, mixtures
         for typ, prm in layout.group_params(p):
-            if issubclass(typ, EllipticalProfile):
+            if issubclass(typ, MixtureProfile):
+                mix = _psf_mixture(g, inputs)
+                order = settings.mixture_pixel_order
+                post = post + render_mixture_group(typ, prm, (g.h, g.w), _geom(inputs), mix, order)
+            elif issubclass(typ, EllipticalProfile):
                 conv = conv + render_group(typ, prm, g.fine, _geom(inputs), settings)
             elif issubclass(typ, PointLike):
                 points.append(g.point_coords(prm, inputs))
             elif issubclass(typ, SkyModel):
-                sky = sky + typ.evaluate(prm, *g.sky_offsets())
+                post = post + typ.evaluate(prm, *g.sky_offsets())
             else:  # pragma: no cover - guarded by the model registry
                 raise TypeError(f"cannot render component type {typ.__name__}")
         pts = jnp.concatenate(points) if points else None
-        return g.finish(conv, pts, inputs["psf"]) + sky
+        return g.finish(conv, pts, inputs["psf"]) + post
 
     return render
 
@@ -275,9 +308,10 @@ def make_model_and_jacobian(layout: Layout, spec: ImageSpec, settings: RenderSet
 def band_rows_supported(layout: Layout, spec: ImageSpec, settings: RenderSettings) -> bool:
     """Whether :func:`make_band_model_and_jacobian` handles this problem: not with
     sub-pixel re-centring, nor point sources drawn through a PSF (Fourier phase ramps
-    or bicubic interpolation of the PSF image)."""
+    or bicubic interpolation of the PSF image), nor Gaussian-mixture profiles."""
     points_with_psf = _has_points(layout) and spec.psf_shape is not None
-    return not settings.subpixel_shift and not points_with_psf
+    mixtures = any(issubclass(typ, MixtureProfile) for typ, _ in layout.groups)
+    return not settings.subpixel_shift and not points_with_psf and not mixtures
 
 
 def make_band_model_and_jacobian(
@@ -320,7 +354,7 @@ def _model_and_jacobian(layout, g, settings, frame, p, inputs):
 
     conv = jnp.zeros((g.hf, g.wf))
     points = []
-    sky = jnp.zeros((g.h, g.w))
+    post = jnp.zeros((g.h, g.w))  # added after the convolution: skies, mixtures
     conv_imgs, conv_cols = [], []
     spectra, spec_cols = [], []
     direct, direct_cols = [], []
@@ -328,7 +362,17 @@ def _model_and_jacobian(layout, g, settings, frame, p, inputs):
         cols = np.array([[column_of(i) for i in r] for r in rows]).ravel()
         keep = np.flatnonzero(cols >= 0)
         k, npar = prm.shape
-        if issubclass(typ, EllipticalProfile):
+        if issubclass(typ, MixtureProfile):
+            mix, order = _psf_mixture(g, inputs), settings.mixture_pixel_order
+            args = (typ, prm, (g.h, g.w), _geom(inputs), mix, order)
+            if keep.size == 0:
+                post = post + render_mixture_group(*args)
+                continue
+            total, d = mixture_group_jacobian(*args)
+            post = post + total
+            direct.append(d.reshape(k * npar, g.h, g.w)[keep])
+            direct_cols.append(cols[keep])
+        elif issubclass(typ, EllipticalProfile):
             if keep.size == 0:
                 if settings.subpixel_shift:
                     img = render_centred_group(typ, prm, g.fine, _geom(inputs), settings)
@@ -360,7 +404,7 @@ def _model_and_jacobian(layout, g, settings, frame, p, inputs):
                 conv_imgs.append(d.reshape(k * npar, g.hf, g.wf)[keep])
                 conv_cols.append(cols[keep])
         elif issubclass(typ, SkyModel):
-            sky = sky + typ.evaluate(prm, *g.sky_offsets())
+            post = post + typ.evaluate(prm, *g.sky_offsets())
             if keep.size == 0:
                 continue
             d = jax.lax.map(partial(_sky_derivative, typ, g.sky_offsets()), prm)
@@ -370,7 +414,7 @@ def _model_and_jacobian(layout, g, settings, frame, p, inputs):
             direct.append(d.reshape(k * npar, g.h, g.w)[keep])
             direct_cols.append(cols[keep])
     pts = jnp.concatenate(points) if points else None
-    model = g.finish(conv, pts, inputs["psf"]) + sky
+    model = g.finish(conv, pts, inputs["psf"]) + post
     blocks, block_cols = [], []
     if conv_imgs or spectra:
         blocks.append(_finish_batch(g, conv_imgs, spectra, inputs["psf"]))
@@ -472,7 +516,7 @@ def render(scene, image, settings: RenderSettings | None = None) -> np.ndarray:
     settings = settings or RenderSettings()
     layout, vals, _ = build_layout(scene)
     fn = _compiled(layout, image_spec(image), settings)
-    return np.asarray(fn(jnp.asarray(vals.base), image_inputs(image)))
+    return np.asarray(fn(jnp.asarray(vals.base), image_inputs(image, layout)))
 
 
 def check_scene_and_image(scene, image) -> None:
