@@ -117,13 +117,12 @@ def moffat_cases():
     img3 = sf.Image(
         np.zeros(SHAPE), psf=moffat_psf(3.5, 3.0, 3), psf_oversampling=3, pixel_scale=1.0
     )
-    for n in (1.0, 4.0):
-        for r_e in (2.0, 8.0):
-            kw = dict(x=CENTRE[0], y=CENTRE[1], flux=100.0, r_e=r_e, n=n, q=0.6, pa=30.0)
-            ref = _render(sf.Sersic, kw, img3)
-            out[f"n={n:g},r_e={r_e:g}"] = {
-                "gm_vs_exact_3x": _err(_render(sf.SersicGM, kw, img1), ref)
-            }
+    # where the exact renderer at 3x is within 5e-5 of the truth with a Gaussian PSF
+    for n, r_e in ((0.5, 2.0), (0.5, 8.0), (1.0, 2.0), (1.0, 8.0), (2.0, 8.0)):
+        kw = dict(x=CENTRE[0], y=CENTRE[1], flux=100.0, r_e=r_e, n=n, q=0.6, pa=30.0)
+        ref = _render(sf.Sersic, kw, img3)
+        gm = _render(sf.SersicGM, kw, img1)
+        out[f"n={n:g},r_e={r_e:g}"] = {"gm_vs_exact_3x": _err(gm, ref)}
     out["psf_mixture"] = {  # its max |mixture - PSF| / PSF peak
         "components": len(mix.weights),
         "max_residual": float(f"{mix.max_residual:.3g}"),
