@@ -30,13 +30,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from .models import EllipticalProfile, Exponential, Gaussian, Moffat, PointLike, Sersic, SkyModel
+from .models import (
+    EllipticalProfile,
+    Exponential,
+    Gaussian,
+    Moffat,
+    PointLike,
+    Sersic,
+    SersicGM,
+    SkyModel,
+)
 from .scene import Scene
 
 __all__ = ["initialize", "estimate_sky"]
 
 _HALF_LIGHT_TO_SIZE = {
     Sersic: 1.0,
+    SersicGM: 1.0,
     Exponential: 1.0 / 1.678347,
     Gaussian: 1.0 / 1.177410,
     Moffat: 1.0,
@@ -271,7 +281,7 @@ def _fill_profiles(scene, values, comps, obj, need):
             "pa": obj["pa"],
             law_names[0]: size,
         }
-        if root is Sersic:
+        if root is Sersic or isinstance(c, SersicGM):
             fill["n"] = 4.0 if (k > 1 and i == 0) else 2.0
         if root is Moffat:
             fill["beta"] = 3.0
