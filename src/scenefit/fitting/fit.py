@@ -113,14 +113,8 @@ def fit(
     >>> abs(res.value("flat_sky.sky") - 1.0) < 3 * res.error("flat_sky.sky")
     True
     """
-    check_scene_and_image(scene, image)
-    if likelihood not in LIKELIHOODS:
-        raise ValueError(f"unknown likelihood {likelihood!r}; choose one of {LIKELIHOODS}")
-    settings = settings or RenderSettings()
     t0 = time.perf_counter()
-    layout, vals, x0 = build_layout(scene)
-    if layout.n_free == 0:
-        raise ValueError("no free parameters: every parameter is fixed or tied")
+    settings, layout, vals, x0 = prepare(scene, image, likelihood, settings)
     spec = image_spec(image)
     base_offset = _check_offset(offset, image.shape)
     kinds = np.asarray(layout.kinds)
@@ -168,6 +162,24 @@ def fit(
             tail=None if tail is None else (lambda u: tail(jnp.asarray(u), *args)),
         )
     return finish_fit(scene, image, layout, vals, pset, result, likelihood, settings, t0)
+
+
+def prepare(scene, image, likelihood, settings):
+    """The checks every fitter starts with; ``(settings, layout, values, x0)``.
+
+    Raises
+    ------
+    ValueError
+        If the scene and image do not fit together, the likelihood is unknown, a value
+        is missing or out of bounds, or no parameter is free.
+    """
+    check_scene_and_image(scene, image)
+    if likelihood not in LIKELIHOODS:
+        raise ValueError(f"unknown likelihood {likelihood!r}; choose one of {LIKELIHOODS}")
+    layout, vals, x0 = build_layout(scene)
+    if layout.n_free == 0:
+        raise ValueError("no free parameters: every parameter is fixed or tied")
+    return settings or RenderSettings(), layout, vals, x0
 
 
 def _check_offset(offset, shape):
@@ -233,13 +245,24 @@ def make_normal_equations(
 
     tail = None
     if prior_static[0] or prior_static[1]:
-        kinds = jnp.asarray(layout.kinds, dtype=int)
+        priors_of = _prior_function(layout, prior_static)
 
         def tail(u, base, lo, hi, data, invvar, gain, inputs, parr):
-            p = layout.expand(from_unconstrained(u, kinds, lo, hi), base)
-            return prior_residuals(prior_static, p, parr)
+            return priors_of(u, base, lo, hi, parr)
 
     return value, normal, tail
+
+
+def _prior_function(layout, prior_static):
+    """``priors_of(u, base, lo, hi, parr)``: the prior/constraint residuals of the
+    unconstrained parameters u (traceable)."""
+    kinds = jnp.asarray(layout.kinds, dtype=int)
+
+    def priors_of(u, base, lo, hi, parr):
+        p = layout.expand(from_unconstrained(u, kinds, lo, hi), base)
+        return prior_residuals(prior_static, p, parr)
+
+    return priors_of
 
 
 def _banded_normal(layout, spec, settings, likelihood, prior_static, n_bands):
@@ -252,9 +275,7 @@ def _banded_normal(layout, spec, settings, likelihood, prior_static, n_bands):
     has_priors = bool(prior_static[0] or prior_static[1])
     n_free = layout.n_free
 
-    def priors_of(u, base, lo, hi, parr):
-        p = layout.expand(from_unconstrained(u, kinds, lo, hi), base)
-        return prior_residuals(prior_static, p, parr)
+    priors_of = _prior_function(layout, prior_static)
 
     def normal(u, base, lo, hi, data, invvar, gain, inputs, parr):
         x, dxdu = jax.jvp(lambda v: from_unconstrained(v, kinds, lo, hi), (u,), (jnp.ones_like(u),))
@@ -448,9 +469,7 @@ def make_objective(layout: Layout, spec, settings, likelihood, prior_static):
     kinds = jnp.asarray(layout.kinds, dtype=int)
     has_priors = bool(prior_static[0] or prior_static[1])
 
-    def priors_of(u, base, lo, hi, parr):
-        p = layout.expand(from_unconstrained(u, kinds, lo, hi), base)
-        return prior_residuals(prior_static, p, parr)
+    priors_of = _prior_function(layout, prior_static)
 
     def fun(u, base, lo, hi, data, invvar, gain, inputs, parr):
         x = from_unconstrained(u, kinds, lo, hi)

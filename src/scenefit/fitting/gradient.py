@@ -18,12 +18,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._layout import build_layout
-from ..likelihood import LIKELIHOODS
 from ..parameters import to_unconstrained
 from ..render import RenderSettings, image_spec
-from ..render.renderer import check_scene_and_image
-from .fit import _compiled_programs, finish_fit, make_objective, problem_args
+from .fit import _compiled_programs, finish_fit, make_objective, prepare, problem_args
 from .lm import LMResult
 from .priors import SoftConstraint, build_priors
 from .result import FitResult
@@ -83,16 +80,10 @@ def fit_gradient(
     ImportError
         For ``method="adam"`` without optax.
     """
-    check_scene_and_image(scene, image)
     if method not in GRADIENT_METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {GRADIENT_METHODS}")
-    if likelihood not in LIKELIHOODS:
-        raise ValueError(f"unknown likelihood {likelihood!r}; choose one of {LIKELIHOODS}")
-    settings = settings or RenderSettings()
     t0 = time.perf_counter()
-    layout, vals, x0 = build_layout(scene)
-    if layout.n_free == 0:
-        raise ValueError("no free parameters: every parameter is fixed or tied")
+    settings, layout, vals, x0 = prepare(scene, image, likelihood, settings)
     spec = image_spec(image)
     kinds = np.asarray(layout.kinds)
     u0 = to_unconstrained(x0, kinds, vals.lo, vals.hi)

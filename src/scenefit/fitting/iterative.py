@@ -27,12 +27,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._layout import build_layout
-from ..likelihood import LIKELIHOODS, residuals_and_objective
+from ..likelihood import residuals_and_objective
 from ..models import EllipticalProfile, PointLike, SkyModel
 from ..render import RenderSettings, render
-from ..render.renderer import check_scene_and_image
 from ..scene import Scene
-from .fit import fit
+from .fit import fit, prepare
 from .result import FitResult
 
 __all__ = ["fit_iterative"]
@@ -96,18 +95,12 @@ def fit_iterative(
         For an unknown ``order`` or likelihood, a ``block_size`` below 1, or a scene
         the image cannot fit (:func:`~scenefit.fitting.fit`'s checks).
     """
-    check_scene_and_image(scene, image)
-    if likelihood not in LIKELIHOODS:
-        raise ValueError(f"unknown likelihood {likelihood!r}; choose one of {LIKELIHOODS}")
     if order not in ("sequential", "random"):
         raise ValueError(f"order must be 'sequential' or 'random', got {order!r}")
     if not (isinstance(block_size, int) and block_size >= 1):
         raise ValueError(f"block_size must be a positive integer, got {block_size!r}")
-    settings = settings or RenderSettings()
     t0 = time.perf_counter()
-    layout, _, _ = build_layout(scene)  # checks values and bounds
-    if layout.n_free == 0:
-        raise ValueError("no free parameters: every parameter is fixed or tied")
+    settings, layout, _, _ = prepare(scene, image, likelihood, settings)
     blocks = _blocks(scene, block_size)
     sigma = np.sqrt(1.0 / image.invvar[~image.mask])
     noise_floor = floor * float(np.median(sigma))

@@ -243,6 +243,24 @@ def lm_result(state: LMState, n_tail: int = 0) -> LMResult:
     )
 
 
+def damped_step(A, g, lam, cap=None):
+    """The LM step -(A + lam D)^-1 g in numpy (D the diagonal of A, floored), zero if
+    the solve fails, shortened as a whole to ``cap``; returns ``(step, D)``."""
+    d = np.diag(A)
+    D = np.maximum(d, 1e-12 * max(float(d.max(initial=0.0)), 1e-300))
+    try:
+        step = -np.linalg.solve(A + lam * np.diag(D), g)
+    except np.linalg.LinAlgError:
+        step = np.zeros_like(g)
+    if not np.all(np.isfinite(step)):
+        step = np.zeros_like(g)
+    if cap is not None:
+        over = np.abs(step) > cap
+        if over.any():
+            step = step * np.min(cap[over] / np.abs(step[over]))
+    return step, D
+
+
 def lm_host(
     value,
     normal,
@@ -290,18 +308,7 @@ def lm_host(
     if not np.isfinite(obj):
         status = 6
     while status == 0 and n_iter < max_iter:
-        d = np.diag(A)
-        D = np.maximum(d, 1e-12 * max(float(d.max(initial=0.0)), 1e-300))
-        try:
-            step = -np.linalg.solve(A + lam * np.diag(D), g)
-        except np.linalg.LinAlgError:
-            step = np.zeros_like(u)
-        if not np.all(np.isfinite(step)):
-            step = np.zeros_like(u)
-        if cap is not None:
-            over = np.abs(step) > cap
-            if over.any():
-                step = step * np.min(cap[over] / np.abs(step[over]))
+        step, D = damped_step(A, g, lam, cap)
         u_new = u + step
         f_new = float(value(u_new))
         n_eval += 1

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .lm import LMResult, lm_host
+from .lm import LMResult, damped_step, lm_host
 
 __all__ = ["lm_staged"]
 
@@ -100,7 +100,7 @@ def lm_staged(
         if not np.isfinite(obj) or obj > best:
             return None  # the correction diverges
         best = obj
-        step = _gauss_newton_step(A, g, cap)
+        step = damped_step(A, g, 1e-9, cap)[0]  # Gauss-Newton, barely damped
         pred = float(-2.0 * step @ g - step @ (A @ step))
         if pred <= max(dchi2, ftol * obj) or n_iter >= max_iter:
             break
@@ -133,20 +133,3 @@ def lm_staged(
         status=5 if n_iter >= max_iter and first.status == 0 else first.status,
         start_obj=first.start_obj,
     )
-
-
-def _gauss_newton_step(A, g, cap):
-    """-(A + tiny D)^-1 g, shortened as a whole to the step cap."""
-    d = np.diag(A)
-    D = np.maximum(d, 1e-12 * max(float(d.max(initial=0.0)), 1e-300))
-    try:
-        step = -np.linalg.solve(A + 1e-9 * np.diag(D), g)
-    except np.linalg.LinAlgError:
-        return np.zeros_like(g)
-    if not np.all(np.isfinite(step)):
-        return np.zeros_like(g)
-    if cap is not None:
-        over = np.abs(step) > cap
-        if over.any():
-            step = step * np.min(cap[over] / np.abs(step[over]))
-    return step

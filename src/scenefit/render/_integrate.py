@@ -203,8 +203,17 @@ def component_image(law_cls, prm, grid, geom, settings, frame=None):
     wh, ww = min(settings.refine_window, hf), min(settings.refine_window, wf)
     if (wh, ww) == (hf, wf):
         return _accurate_zone(law, law_cls, prm, grid, geom, settings)
-    # far from the centre: the far_order rule; near it, the accurate zone in a window
-    X, Y = _centres(grid)
+    far, near, i0, j0 = _far_and_window(law, law_cls, prm, grid, grid, geom, settings)
+    return jax.lax.dynamic_update_slice(far, near, (i0, j0))
+
+
+def _far_and_window(law, law_cls, prm, rows, frame, geom, settings):
+    """The ``far_order`` rule on the grid ``rows`` (``frame`` or a band of its rows),
+    and the accurate zone in the window around the centre, placed on ``frame``:
+    ``(far, near, i0, j0)`` with (i0, j0) the window's first frame row and column."""
+    x0, y0, s, (hf, wf) = frame
+    wh, ww = min(settings.refine_window, hf), min(settings.refine_window, wf)
+    X, Y = _centres(rows)
     far_order = min(settings.far_order, settings.quad_order)
     far = profile_pixels(law, prm, X, Y, 1.0 / s, far_order, geom)
     cd, crpix, ref = geom
@@ -212,8 +221,7 @@ def component_image(law_cls, prm, grid, geom, settings, frame=None):
     j0 = jnp.clip(jnp.round((pc[0] - x0) * s).astype(int) - ww // 2, 0, wf - ww)
     i0 = jnp.clip(jnp.round((pc[1] - y0) * s).astype(int) - wh // 2, 0, hf - wh)
     window = (x0 + j0 / s, y0 + i0 / s, s, (wh, ww))
-    near = _accurate_zone(law, law_cls, prm, window, geom, settings)
-    return jax.lax.dynamic_update_slice(far, near, (i0, j0))
+    return far, _accurate_zone(law, law_cls, prm, window, geom, settings), i0, j0
 
 
 def _band_image(law_cls, prm, band, frame, geom, settings):
@@ -227,16 +235,7 @@ def _band_image(law_cls, prm, band, frame, geom, settings):
         full = component_image(law_cls, prm, frame, geom, settings)
         full = jnp.pad(full, ((0, hb), (0, 0)))  # bands may reach below the frame
         return jax.lax.dynamic_slice_in_dim(full, rb, hb, axis=0)
-    X, Y = _centres(band)
-    far = profile_pixels(
-        law, prm, X, Y, 1.0 / s, min(settings.far_order, settings.quad_order), geom
-    )
-    cd, crpix, ref = geom
-    pc = crpix + jnp.linalg.inv(cd) @ (jax.lax.stop_gradient(prm[:2]) - ref)
-    j0 = jnp.clip(jnp.round((pc[0] - x0) * s).astype(int) - ww // 2, 0, wf - ww)
-    i0 = jnp.clip(jnp.round((pc[1] - y0) * s).astype(int) - wh // 2, 0, hf - wh)
-    window = (x0 + j0 / s, y0 + i0 / s, s, (wh, ww))
-    near = _accurate_zone(law, law_cls, prm, window, geom, settings)
+    far, near, i0, j0 = _far_and_window(law, law_cls, prm, band, frame, geom, settings)
     # a window wholly above (below) the band is clamped into the top (bottom) padding
     padded = jnp.pad(far, ((wh, wh), (0, 0)))
     padded = jax.lax.dynamic_update_slice(padded, near, (i0 - rb + wh, j0))
