@@ -300,7 +300,9 @@ def run_imfit(args) -> int:
     _print("")
     _print(f"Performing fit by minimizing {mode}:")
     _print("Calling Levenberg-Marquardt solver (scenefit, JAX) ...")
-    result = fit(scene, image, likelihood=like, settings=settings)
+    result = fit(
+        scene, image, likelihood=like, settings=settings, progress=_iteration_printer(args, const)
+    )
     obj0 = result.initial_objective
     value = result.objective - const
     k = len(result.free)
@@ -360,6 +362,18 @@ def run_imfit(args) -> int:
         print(f"scenefit: warning: the fit did not converge ({result.message})", file=sys.stderr)
         return 1
     return 0
+
+
+def _iteration_printer(args, const):
+    """With ``--verbose``, the fit's ``progress`` callback: one line per iteration."""
+    if not getattr(args, "verbose", False):
+        return None
+
+    def show(n_iter, obj, lam, accepted):
+        mark = "" if accepted else "  (step rejected)"
+        _print(f"  iteration {n_iter:4d}: statistic = {obj - const:.6f}  lambda = {lam:.3g}{mark}")
+
+    return show
 
 
 def aic_bic(stat: float, k: int, n: int) -> tuple[float, float]:

@@ -248,6 +248,11 @@ def _add_imfit(sub, fmt) -> None:
     )
     p.add_argument("--save-model", metavar="FILE", help="write the best-fit model image")
     p.add_argument("--save-residual", metavar="FILE", help="write data - model")
+    p.add_argument(
+        "--verbose",
+        action="store_true",
+        help="print the fit statistic after every LM iteration (for long fits)",
+    )
     p.set_defaults(func=_cmd_imfit)
 
 

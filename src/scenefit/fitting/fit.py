@@ -55,6 +55,7 @@ def fit(
     constraints: Sequence[SoftConstraint] = (),
     staged: bool = True,
     offset=None,
+    progress=None,
 ) -> FitResult:
     """Fit a scene to an image by Levenberg-Marquardt.
 
@@ -91,6 +92,9 @@ def fit(
     offset : array (H, W), optional
         A fixed image (image units per pixel) added to the scene's model, e.g. the
         light of sources fitted separately (:func:`scenefit.fitting.fit_iterative`).
+    progress : callable, optional
+        ``progress(n_iter, objective, lam, accepted)`` after every LM iteration, for
+        long fits (see :func:`~scenefit.fitting.lm.lm_host`); off by default.
 
     Returns
     -------
@@ -143,6 +147,7 @@ def fit(
             float(xtol),
             step_cap=cap,
             tail=None if tail is None else (lambda u: tail(jnp.asarray(u), *args)),
+            progress=progress,
         )
     if result is None:  # unstaged, or a correction that did not settle
         args = problem_args(vals, image, pset, offset=base_offset is not None, layout=layout)
@@ -160,6 +165,7 @@ def fit(
             float(xtol),
             step_cap=cap,
             tail=None if tail is None else (lambda u: tail(jnp.asarray(u), *args)),
+            progress=progress,
         )
     return finish_fit(scene, image, layout, vals, pset, result, likelihood, settings, t0)
 

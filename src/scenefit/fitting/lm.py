@@ -272,6 +272,7 @@ def lm_host(
     lam0=1e-3,
     step_cap=None,
     tail=None,
+    progress=None,
 ) -> LMResult:
     """:func:`lm_solve`'s algorithm with the iteration on the host.
 
@@ -293,6 +294,9 @@ def lm_host(
         As in :func:`lm_solve`.
     tail : callable, optional
         ``u -> residuals`` reported in :attr:`LMResult.r_tail` at the final point.
+    progress : callable, optional
+        Called after every iteration as ``progress(n_iter, objective, lam, accepted)``
+        (e.g. to print a line per iteration of a long fit).
 
     Returns
     -------
@@ -331,5 +335,7 @@ def lm_host(
             obj, g, A = (np.asarray(v, float) for v in normal(u))
             obj = float(obj)
             n_eval += 1
+        if progress is not None:
+            progress(n_iter, obj, lam, ok)
     r_tail = np.zeros(0) if tail is None else np.asarray(tail(u))
     return LMResult(u, obj, A, r_tail, n_iter, n_eval, status, start_obj)

@@ -41,6 +41,7 @@ def lm_staged(
     tail=None,
     max_rounds=6,
     dchi2=DCHI2,
+    progress=None,
 ):
     """Minimise the accurate objective through the cheap one (module docstring).
 
@@ -69,6 +70,8 @@ def lm_staged(
         Correction rounds before giving up.
     dchi2 : float
         Predicted decrease (objective units) below which the correction stops.
+    progress : callable, optional
+        As in :func:`~.lm.lm_host` (the iteration count restarts in each LM stage).
 
     Returns
     -------
@@ -87,6 +90,7 @@ def lm_staged(
         ftol,
         xtol,
         step_cap=step_cap,
+        progress=progress,
     )
     n_iter, n_eval = first.n_iter, first.n_eval + 1
     if first.status == 6:  # not finite at the start
@@ -118,6 +122,7 @@ def lm_staged(
             ftol,
             xtol,
             step_cap=step_cap,
+            progress=progress,
         )
         n_iter, n_eval = n_iter + rnd.n_iter, n_eval + rnd.n_eval
         u = np.asarray(rnd.u, float)
