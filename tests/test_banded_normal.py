@@ -15,7 +15,7 @@ from scenefit.fitting import fit
 from scenefit.fitting.fit import jacobian_bands, make_normal_equations, problem_args
 from scenefit.fitting.priors import build_priors
 from scenefit.parameters import to_unconstrained
-from scenefit.render import RenderSettings, image_spec
+from scenefit.render import RenderSettings, image_inputs, image_spec
 from scenefit.render.renderer import band_rows_supported
 
 fit_module = importlib.import_module("scenefit.fitting.fit")  # the module, not fit()
@@ -94,3 +94,25 @@ def test_a_banded_fit_equals_the_whole_fit(monkeypatch):
     for a in whole.free:
         assert banded.value(a) == pytest.approx(whole.value(a), rel=1e-7, abs=1e-8)
         assert banded.error(a) == pytest.approx(whole.error(a), rel=1e-6)
+
+
+@pytest.mark.parametrize("row", [-0.4, -9.0, 120.3, 60.0])
+def test_bands_place_the_accurate_window_of_an_edge_source(row):
+    # an image taller than the accurate window, so that each band has a far zone; the
+    # window of a source centred off the top edge lies above every band but the first
+    # (a negative offset into the band, which must not wrap around to its bottom)
+    from scenefit.render.renderer import make_band_model_and_jacobian, make_renderer
+
+    image = sf.Image(np.zeros((121, 50)), sigma=1.0)
+    y = row - (121 - 1) / 2.0
+    scene = sf.Scene([sf.Sersic(name="a", x=3.0, y=y, flux=900.0, r_e=6.0, n=2.0, q=0.7, pa=20)])
+    layout, vals, x0 = build_layout(scene)
+    p = layout.expand(jnp.asarray(x0), jnp.asarray(vals.base))
+    spec, inputs = image_spec(image), image_inputs(image)
+    settings = RenderSettings().coarse()
+    assert settings.refine_window < 121 / 3
+    whole = np.asarray(make_renderer(layout, spec, settings)(p, inputs))
+    n_rows = 41
+    band = make_band_model_and_jacobian(layout, spec, settings, n_rows)
+    rows = [np.asarray(band(p, inputs, r0)[0]) for r0 in range(0, 121, n_rows)]
+    np.testing.assert_allclose(np.concatenate(rows)[:121], whole, rtol=1e-12, atol=1e-12)

@@ -236,9 +236,11 @@ def _band_image(law_cls, prm, band, frame, geom, settings):
         full = jnp.pad(full, ((0, hb), (0, 0)))  # bands may reach below the frame
         return jax.lax.dynamic_slice_in_dim(full, rb, hb, axis=0)
     far, near, i0, j0 = _far_and_window(law, law_cls, prm, band, frame, geom, settings)
-    # a window wholly above (below) the band is clamped into the top (bottom) padding
+    # a window wholly above (below) the band is clamped into the top (bottom) padding;
+    # explicitly: lax.dynamic_update_slice counts a negative start from the end
     padded = jnp.pad(far, ((wh, wh), (0, 0)))
-    padded = jax.lax.dynamic_update_slice(padded, near, (i0 - rb + wh, j0))
+    start = jnp.clip(i0 - rb + wh, 0, hb + wh)
+    padded = jax.lax.dynamic_update_slice(padded, near, (start, j0))
     return padded[wh : wh + hb]
 
 
