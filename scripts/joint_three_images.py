@@ -96,8 +96,8 @@ def start_scene():
     )
 
 
-def make_images(seed=1):
-    """The three noisy images (g, r, z), seeded."""
+def make_images(seed=1, settings=None):
+    """The three noisy images (g, r, z), seeded; rendered with ``settings``."""
     rng = np.random.default_rng(seed)
     out = []
     for band, g in geometries().items():
@@ -110,7 +110,7 @@ def make_images(seed=1):
             band=band,
             zeropoint=ZEROPOINT,
         )
-        model = sf.render(truth_scene(band), blank)
+        model = sf.render(truth_scene(band), blank, settings)
         data = model + rng.normal(0.0, g["sigma"], g["shape"])
         out.append(blank.replace(data=data, sigma=g["sigma"]))
     return out
