@@ -96,13 +96,15 @@ def figure(res, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(3, 3, figsize=(9, 9.3))
+    fig, ax = plt.subplots(3, 3, figsize=(7, 7.6))
+    crop = (slice(20, 170), slice(60, 190))  # rows, columns around galaxies A and B
     for i, (band, r) in enumerate(zip(res.keys, res.results, strict=True)):
         img, model = r.image, r.model()
         resid = np.where(img.mask, np.nan, (img.data - model) * np.sqrt(img.invvar))
-        lim = np.nanpercentile(img.data, 99.5)
+        img_data, model, resid = img.data[crop], model[crop], resid[crop]
+        lim = np.nanpercentile(img_data, 99.5)
         for j, (arr, title) in enumerate(
-            ((img.data, "data"), (model, "model"), (resid, "(data - model) / sigma"))
+            ((img_data, "data"), (model, "model"), (resid, "(data - model) / sigma"))
         ):
             kw = (
                 dict(vmin=-5, vmax=5, cmap="RdBu_r")
@@ -113,9 +115,9 @@ def figure(res, path):
             ax[i, j].set_title(f"{band}: {title}", fontsize=9)
             ax[i, j].set_xticks([])
             ax[i, j].set_yticks([])
-    fig.suptitle("Legacy Surveys DR9 g/r/z, joint fit: shared Sersic shapes, per-band fluxes")
+    fig.suptitle("Legacy Surveys DR9 g/r/z: joint fit, shared shapes, per-band fluxes", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
+    fig.savefig(path, dpi=60)
 
 
 def main():
