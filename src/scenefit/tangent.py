@@ -79,7 +79,7 @@ def common_tangent_plane(images, center=None, *, tol_pixels: float = 0.01, n_gri
     >>> w.wcs.cd = [[-1e-4, 0], [0, 1e-4]]
     >>> img = Image(np.zeros((16, 16)), cd=np.array(w.wcs.cd) * 3600, wcs=w)
     >>> out = common_tangent_plane([img])[0]
-    >>> [round(float(v), 6) for v in out.pixel_to_sky(7.5, 7.5)]
+    >>> [round(float(v), 6) + 0.0 for v in out.pixel_to_sky(7.5, 7.5)]
     [0.0, 0.0]
     """
     from .fitting._joint_plan import check_images
