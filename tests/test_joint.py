@@ -91,6 +91,11 @@ def test_per_image_results_and_chi2_are_consistent(joint, images):
         assert row["flux"] == joint.value(f"gal.flux[{band}]")
         assert row["mag"] == pytest.approx(mock.ZEROPOINT - 2.5 * np.log10(row["flux"]))
         assert row["mag_err"] == pytest.approx(2.5 / np.log(10) * row["flux_err"] / row["flux"])
+    from scenefit.io import sed_table
+
+    t = sed_table(joint)
+    assert list(t["band"]) == list(mock.BANDS)
+    assert np.allclose(t["mag"], [rows[("gal", b)]["mag"] for b in mock.BANDS], rtol=0, atol=0)
     with pytest.raises(KeyError, match="free per band"):
         joint.value("gal.flux")
     with pytest.raises(KeyError, match="shared"):

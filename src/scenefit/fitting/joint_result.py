@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["JointFitResult"]
+from ..io._magnitudes import flux_to_mag
 
-#: 2.5 / ln 10: d(mag) / d(ln flux)
-_MAG_PER_LN = 2.5 / math.log(10.0)
+__all__ = ["JointFitResult"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -171,7 +169,7 @@ class JointFitResult:
                 res = self.results[self.keys.index(key)]
                 f, e = res.value(addr), res.error(addr)
                 zp = res.image.zeropoint
-                ok = zp is not None and f > 0
+                mag, mag_err = flux_to_mag(f, e, zp) if zp is not None else (np.nan, np.nan)
                 rows.append(
                     {
                         "source": comp,
@@ -179,8 +177,8 @@ class JointFitResult:
                         "flux": f,
                         "flux_err": e,
                         "zeropoint": zp,
-                        "mag": zp - 2.5 * math.log10(f) if ok else float("nan"),
-                        "mag_err": _MAG_PER_LN * e / f if ok else float("nan"),
+                        "mag": float(mag),
+                        "mag_err": float(mag_err),
                     }
                 )
         return rows
