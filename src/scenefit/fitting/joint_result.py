@@ -6,8 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..io._magnitudes import flux_to_mag
-
 __all__ = ["JointFitResult"]
 
 
@@ -160,6 +158,8 @@ class JointFitResult:
             ``mag_err`` = 2.5 / ln 10 * flux_err / flux (NaN without a zero point or
             for flux <= 0).
         """
+        from ..io._magnitudes import flux_to_mag
+
         rows = []
         for addr in self.per_band:
             comp, _, param = addr.partition(".")
