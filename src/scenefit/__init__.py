@@ -10,7 +10,7 @@ import jax as _jax
 _jax.config.update("jax_enable_x64", True)
 
 from ._compile_cache import enable_compile_cache  # noqa: E402
-from .fitting import FitResult, fit  # noqa: E402
+from .fitting import FitResult, JointFitResult, fit, fit_joint  # noqa: E402
 from .image import Image  # noqa: E402
 from .initialize import initialize  # noqa: E402
 from .models import (  # noqa: E402
@@ -28,6 +28,7 @@ from .parameters import Param  # noqa: E402
 from .psf import PixelPSF  # noqa: E402
 from .render import RenderSettings, render  # noqa: E402
 from .scene import Scene  # noqa: E402
+from .tangent import common_tangent_plane  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -48,6 +49,9 @@ __all__ = [
     "RenderSettings",
     "render",
     "fit",
+    "fit_joint",
+    "JointFitResult",
+    "common_tangent_plane",
     "initialize",
     "FitResult",
     "enable_compile_cache",

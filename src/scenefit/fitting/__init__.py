@@ -1,10 +1,12 @@
-"""Fitters: Levenberg-Marquardt with covariance, priors, batches of cutouts, block-by-block
-fits of large scenes, gradient optimisers, NUTS."""
+"""Fitters: Levenberg-Marquardt with covariance, priors, joint fits of several images,
+batches of cutouts, block-by-block fits of large scenes, gradient optimisers, NUTS."""
 
 from .batch import fit_batch
 from .fit import fit
 from .gradient import fit_gradient
 from .iterative import fit_iterative
+from .joint import fit_joint
+from .joint_result import JointFitResult
 from .lm import LM_MESSAGES
 from .posterior import PosteriorSamples
 from .priors import GaussianPrior, PriorError, SoftConstraint
@@ -15,6 +17,8 @@ __all__ = [
     "fit",
     "fit_batch",
     "fit_iterative",
+    "fit_joint",
+    "JointFitResult",
     "fit_gradient",
     "FitResult",
     "LM_MESSAGES",

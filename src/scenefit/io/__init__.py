@@ -10,6 +10,7 @@ from .names import MODEL_REGISTRY, describe_models, model_class
 from .outputs import write_outputs
 from .plots import plot_fit
 from .scene_yaml import load_scene, save_scene, scene_from_dict, scene_to_dict
+from .sed import sed_table
 from .tables import parameter_table, write_table
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "load_scene",
     "parameter_table",
     "write_table",
+    "sed_table",
     "write_imgblock",
     "plot_fit",
     "write_outputs",

@@ -528,6 +528,11 @@ def check_scene_and_image(scene, image) -> None:
         raise TypeError(
             f"expected a Scene, got {type(scene).__name__} (wrap components in Scene([...]))"
         )
+    if isinstance(image, (list, tuple)):
+        raise TypeError(
+            f"expected an Image, got a {type(image).__name__} of {len(image)}; fit several "
+            "images jointly with scenefit.fit_joint(scene, images)"
+        )
     if not isinstance(image, Image):
         raise TypeError(
             f"expected an Image, got {type(image).__name__} (build one with Image(data, ...))"
