@@ -7,6 +7,7 @@ import pytest
 from scenefit.io import MODEL_REGISTRY, describe_models, model_class
 from scenefit.models import (
     MODEL_TYPES,
+    AiryPSF,
     BrokenExponential,
     CoreSersic,
     Exponential,
@@ -15,9 +16,11 @@ from scenefit.models import (
     Ferrers,
     FlatSky,
     Gaussian,
+    GaussianPSF,
     GaussianRing,
     King,
     Moffat,
+    MoffatPSF,
     MultiGaussian3,
     Nuker,
     PointSource,
@@ -57,6 +60,9 @@ EXPECTED = {
     "point": PointSource,
     "flat_sky": FlatSky,
     "tilted_sky": TiltedSky,
+    "gaussian_psf": GaussianPSF,
+    "moffat_psf": MoffatPSF,
+    "airy_psf": AiryPSF,
 }
 
 

@@ -15,10 +15,13 @@ from .image import Image  # noqa: E402
 from .initialize import initialize  # noqa: E402
 from .models import (  # noqa: E402
     MODEL_TYPES,
+    AiryPSF,
     Exponential,
     FlatSky,
     Gaussian,
+    GaussianPSF,
     Moffat,
+    MoffatPSF,
     PointSource,
     Sersic,
     SersicGM,
@@ -44,6 +47,9 @@ __all__ = [
     "PointSource",
     "FlatSky",
     "TiltedSky",
+    "GaussianPSF",
+    "MoffatPSF",
+    "AiryPSF",
     "MODEL_TYPES",
     "RenderSettings",
     "render",
