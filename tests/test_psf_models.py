@@ -23,7 +23,7 @@ from scipy import special
 import scenefit as sf
 from scenefit._layout import build_layout
 from scenefit.fitting import fit_iterative
-from scenefit.models import AiryPSF, GaussianPSF, MoffatPSF, SersicGM
+from scenefit.models import AiryPSF, GaussianPSF, MoffatPSF, SersicGM, ZernikePSF
 from scenefit.models._bessel import JOIN, j1_over_x
 from scenefit.render import (
     DEFAULT_PSF_SHAPE,
@@ -120,6 +120,45 @@ def test_airy_first_dark_ring_is_at_1_22_lambda_over_d():
     assert row[np.argmin(np.abs(x - 1.21967 * lod))] < 5e-4 * row[0]
 
 
+# ------------------------------------------------------------------ Zernike PSF
+def zernike(lod, obscuration=0.0, **z):
+    kw = {f"z{j}": z.get(f"z{j}", 0.0) for j in range(4, 12)}
+    return ZernikePSF(lambda_over_d=lod, obscuration=obscuration, **kw)
+
+
+def draw(model, shape, s=1, cd=None):
+    p = jnp.asarray([v.value for v in model.params().values()])
+    return np.asarray(draw_psf_model(type(model), p, shape, s, np.eye(2) if cd is None else cd))
+
+
+def test_zernike_psf_without_aberrations_is_the_airy_pattern():
+    lod = 1.7
+    a = draw(zernike(lod), (31, 31))
+    b = draw(AiryPSF(lambda_over_d=lod), (31, 31))
+    assert np.abs(a - b).max() < 2e-3 * b.max()
+
+
+def test_zernike_defocus_lowers_the_peak_by_the_strehl_ratio():
+    # W = a sqrt(3) (2 rho^2 - 1): <exp(2 pi i W)> over the disk is sin(x) / x,
+    # x = 2 pi a sqrt(3); the on-axis intensity falls by its square
+    a, lod, s = 0.06, 1.5, 9
+    n = 9 * 25 + 1
+    ref = draw(zernike(lod), (n, n), s)
+    dfc = draw(zernike(lod, z4=a), (n, n), s)
+    x = 2 * np.pi * a * np.sqrt(3)
+    assert dfc[n // 2, n // 2] / ref[n // 2, n // 2] == pytest.approx((np.sin(x) / x) ** 2, rel=5e-3)
+
+
+def test_zernike_sign_flip_is_a_half_turn():
+    # a real, centro-symmetric aperture: W -> -W turns the PSF by 180 degrees
+    rng = np.random.default_rng(3)
+    z = {f"z{j}": float(v) for j, v in zip(range(4, 12), rng.normal(0, 0.08, 8), strict=True)}
+    a = draw(zernike(1.4, 0.3, **z), (25, 25))
+    b = draw(zernike(1.4, 0.3, **{k: -v for k, v in z.items()}), (25, 25))
+    np.testing.assert_allclose(b, a[::-1, ::-1], rtol=0, atol=1e-12 * a.max())
+    assert np.abs(a - a[::-1, ::-1]).max() > 1e-3 * a.max()  # coma, trefoil: asymmetric
+
+
 # ---------------------------------------------------------- live vs fixed PSF
 def field(psf=None, extra=()):
     comps = [
@@ -161,10 +200,17 @@ def test_psf_image_equals_the_drawn_psf():
 
 
 # ------------------------------------------------------------------- Jacobian
-@pytest.mark.parametrize(("kind", "params"), CASES, ids=IDS)
-def test_psf_jacobian_columns_match_finite_differences(kind, params):
-    names = [s.name for s in kind.PARAMS]
-    scene = field(kind(name="psf", **dict(zip(names, params, strict=True))))
+ZERNIKE = dict(zernike(1.6, z4=0.05, z5=-0.03, z8=0.04, z11=0.02).params())
+ZERNIKE["obscuration"] = sf.Param(0.2, fixed=True)  # piecewise-linear edge: kept fixed
+JAC_CASES = [
+    *(kind(name="psf", **dict(zip(kind.param_names(), p, strict=True))) for kind, p in CASES),
+    ZernikePSF(name="psf", **ZERNIKE),
+]
+
+
+@pytest.mark.parametrize("psf", JAC_CASES, ids=[*IDS, "zernike_psf"])
+def test_psf_jacobian_columns_match_finite_differences(psf):
+    scene = field(psf)
     image = sf.Image(np.zeros((36, 36)), pixel_scale=0.7, psf=np.ones((21, 21)))
     layout, vals, x0 = build_layout(scene)
     spec, inputs = image_spec(image), image_inputs(image, layout)

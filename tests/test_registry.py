@@ -31,6 +31,7 @@ from scenefit.models import (
     Spline6,
     Spline6Zero,
     TiltedSky,
+    ZernikePSF,
     fourier_modes,
     gen_ellipse,
     multi_gaussian,
@@ -63,6 +64,7 @@ EXPECTED = {
     "gaussian_psf": GaussianPSF,
     "moffat_psf": MoffatPSF,
     "airy_psf": AiryPSF,
+    "zernike_psf": ZernikePSF,
 }
 
 

@@ -26,6 +26,7 @@ from .models import (  # noqa: E402
     Sersic,
     SersicGM,
     TiltedSky,
+    ZernikePSF,
 )
 from .parameters import Param  # noqa: E402
 from .psf import PixelPSF  # noqa: E402
@@ -50,6 +51,7 @@ __all__ = [
     "GaussianPSF",
     "MoffatPSF",
     "AiryPSF",
+    "ZernikePSF",
     "MODEL_TYPES",
     "RenderSettings",
     "render",

@@ -31,6 +31,7 @@ from .moffat import Moffat
 from .nuker import Nuker
 from .point import PointSource
 from .psf_models import AiryPSF, GaussianPSF, MoffatPSF
+from .psf_zernike import ZernikePSF
 from .sersic import Sersic
 from .sersic_gm import SersicGM
 from .sky import FlatSky, TiltedSky
@@ -66,6 +67,7 @@ MODEL_TYPES = (
     GaussianPSF,
     MoffatPSF,
     AiryPSF,
+    ZernikePSF,
 )
 
 __all__ = [
@@ -110,5 +112,6 @@ __all__ = [
     "GaussianPSF",
     "MoffatPSF",
     "AiryPSF",
+    "ZernikePSF",
     "MODEL_TYPES",
 ]

@@ -234,23 +234,46 @@ class PSFModel(Component):
     """A point-spread function given by a law with (possibly free) parameters.
 
     A scene holds at most one. The renderer then draws the PSF from the parameters
-    inside the compiled program (:func:`scenefit.render.draw_psf_model`: the law
-    integrated over each PSF pixel with a Gauss-Legendre rule and normalised to unit
-    sum on the grid) and convolves every profile and point source with it instead of
-    the image's fixed PSF; the fitters get exact derivatives with respect to its
+    inside the compiled program (:func:`scenefit.render.draw_psf_model`, normalised to
+    unit sum on the grid) and convolves every profile and point source with it instead
+    of the image's fixed PSF; the fitters get exact derivatives with respect to its
     parameters. The grid is the image's PSF grid (shape and oversampling of
     ``image.psf``, whose values are then ignored) or, for an image without a PSF,
     :data:`scenefit.render.DEFAULT_PSF_SHAPE` at the image's resolution. The PSF is
     centred on the centre of pixel ``(Ph // 2, Pw // 2)``, the :mod:`scenefit.psf`
     convention.
 
-    Subclasses implement :meth:`evaluate`, a pure array function of tangent-plane
-    offsets (arcsec) -- the PSF is a function on the sky, so the image's CD matrix
-    (pixel scale, flips, shear) maps it to pixels.
+    A subclass is drawn in one of two ways (``DRAWN_FROM``):
+
+    * ``"law"``: :meth:`evaluate` is the PSF as a function of tangent-plane offsets
+      (arcsec), integrated over each PSF pixel by the renderer -- the PSF is a function
+      on the sky, and the image's CD matrix (pixel scale, flips, shear) maps it to
+      pixels;
+    * ``"pupil"``: :meth:`pupil` is the aperture's complex transmission, and the PSF is
+      the squared modulus of its Fourier transform (Fraunhofer diffraction), with
+      :meth:`diffraction_scale` (lambda / D) setting the angular scale; pupil
+      coordinates are fixed to the detector (u along image columns, v along rows).
     """
 
+    #: how the renderer draws the PSF: "law" (:meth:`evaluate`) or "pupil" (:meth:`pupil`)
+    DRAWN_FROM: ClassVar[str] = "law"
+
     @staticmethod
-    @abc.abstractmethod
     def evaluate(dxi, deta, params):
         """PSF surface brightness (any normalisation) at offsets ``dxi, deta`` (arcsec)
-        from its centre; ``params`` is an array (P,) in ``PARAMS`` order."""
+        from its centre; ``params`` is an array (P,) in ``PARAMS`` order. Implemented
+        by the ``"law"`` models."""
+        raise NotImplementedError
+
+    @staticmethod
+    def pupil(u, v, du, params):
+        """``(amplitude, phase)`` of the pupil at coordinates ``u, v`` in units of the
+        aperture radius (the phase in waves), sampled on a regular grid of spacing
+        ``du`` (for anti-aliasing the aperture's edges). Implemented by the ``"pupil"``
+        models."""
+        raise NotImplementedError
+
+    @staticmethod
+    def diffraction_scale(params):
+        """Wavelength over aperture diameter (arcsec) of a ``"pupil"`` model."""
+        raise NotImplementedError
