@@ -73,12 +73,12 @@ IDS = [c.TYPE_NAME for c, _ in CASES]
 def test_j1_matches_scipy():
     x = np.concatenate([np.linspace(0, 400, 40001), JOIN + np.linspace(-1e-6, 1e-6, 11)])
     mine = np.asarray(j1_over_x(jnp.asarray(x))) * x
-    np.testing.assert_allclose(mine, special.j1(x), rtol=0, atol=2e-12)
+    np.testing.assert_allclose(mine, special.j1(x), rtol=0, atol=5e-12)
     assert float(j1_over_x(0.0)) == 0.5
     grad = jax.vmap(jax.grad(j1_over_x))(jnp.asarray(x[1:]))
     assert np.all(np.isfinite(np.asarray(grad)))
     # derivative: (J1/x)' = -J2(x)/x
-    np.testing.assert_allclose(np.asarray(grad), -special.jv(2, x[1:]) / x[1:], atol=2e-11)
+    np.testing.assert_allclose(np.asarray(grad), -special.jv(2, x[1:]) / x[1:], atol=1e-10)
 
 
 @pytest.mark.parametrize(("kind", "params"), CASES, ids=IDS)
@@ -196,7 +196,7 @@ def test_psf_image_equals_the_drawn_psf():
     img = sf.Image(np.zeros((10, 10)), pixel_scale=0.5, psf=np.ones((15, 15)))
     psf = psf_image(MoffatPSF(fwhm=2.0, beta=3.0), img)
     np.testing.assert_allclose(
-        psf.image, reference_psf(MoffatPSF, (2.0, 3.0), (15, 15), 1, 0.5), atol=1e-12
+        psf.image, reference_psf(MoffatPSF, (2.0, 3.0), (15, 15), 1, 0.5), atol=1e-10
     )
 
 
@@ -229,7 +229,7 @@ def test_psf_jacobian_columns_match_finite_differences(psf):
     for j, a in enumerate(layout.free_addresses):
         if not a.startswith("psf."):
             continue
-        h = 1e-4 * x0[j]
+        h = 1e-4 * max(abs(x0[j]), 0.05)  # Zernike terms start at 0
 
         def central(step, j=j):
             up, dn = x0.copy(), x0.copy()

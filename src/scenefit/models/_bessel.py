@@ -1,7 +1,8 @@
 """The Bessel function J1(x) / x for the Airy PSF: traceable, smooth, float64-accurate.
 
-Two classical expansions, joined at x = :data:`JOIN` (both are accurate there to
-about 1e-12 of J1, ``tests/test_psf_models.py`` checks them against SciPy):
+Two classical expansions, joined at x = :data:`JOIN` (J1 within 2e-12 everywhere,
+the series losing digits to cancellation just below the join and the expansion just
+above it; ``tests/test_psf_models.py`` checks against SciPy):
 
 * x < JOIN: the power series (Abramowitz & Stegun 9.1.10)
   J1(x) / x = 1/2 sum_k (-x^2 / 4)^k / (k! (k + 1)!);

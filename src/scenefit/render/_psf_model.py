@@ -45,7 +45,7 @@ __all__ = [
     "PUPIL_SAMPLES",
     "draw_psf_model",
     "live_psf_group",
-    "check_live_psf",
+    "live_psf_spec",
     "psf_image",
 ]
 
@@ -154,9 +154,15 @@ def live_psf_group(layout):
     return found[0]
 
 
-def check_live_psf(layout, spec):
+def live_psf_spec(layout, spec):
     """The image spec the renderer uses: with a PSF model and an image without a PSF,
-    the :data:`DEFAULT_PSF_SHAPE` grid at the image's resolution; otherwise ``spec``."""
+    the :data:`DEFAULT_PSF_SHAPE` grid at the image's resolution; otherwise ``spec``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`live_psf_group`.
+    """
     from dataclasses import replace
 
     if live_psf_group(layout) is None or spec.psf_shape is not None:

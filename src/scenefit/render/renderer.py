@@ -42,7 +42,7 @@ from ._convolve import bin_image, convolve, convolve_with_points, deposit_points
 from ._integrate import profile_group_jacobian, render_profile_group
 from ._mixture import NO_PSF, mixture_group_jacobian, render_mixture_group
 from ._psf_mixture import fit_psf_mixture
-from ._psf_model import check_live_psf, draw_psf_model, live_psf_group
+from ._psf_model import draw_psf_model, live_psf_group, live_psf_spec
 from ._subpixel import centred_group_jacobian, render_centred_group
 from .settings import RenderSettings
 
@@ -287,7 +287,7 @@ def make_renderer(layout: Layout, spec: ImageSpec, settings: RenderSettings):
     ValueError
         If the scene has more than one PSF model, or one and Gaussian-mixture profiles.
     """
-    spec = check_live_psf(layout, spec)
+    spec = live_psf_spec(layout, spec)
     g = _Grid.of(spec, settings, _has_points(layout))
     render_group = render_centred_group if settings.subpixel_shift else render_profile_group
 
@@ -334,7 +334,7 @@ def make_model_and_jacobian(layout: Layout, spec: ImageSpec, settings: RenderSet
     """Build ``f(p, inputs) -> (model (H, W), jac (F, H, W))`` in one forward pass: the
     model is assembled from the primal images that the Jacobian's forward-mode pass
     computes anyway (one copy of each profile in the compiled program, not two)."""
-    spec = check_live_psf(layout, spec)
+    spec = live_psf_spec(layout, spec)
     g = _Grid.of(spec, settings, _has_points(layout))
     return partial(_model_and_jacobian, layout, g, settings, None)
 
