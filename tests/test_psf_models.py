@@ -25,6 +25,7 @@ from scenefit._layout import build_layout
 from scenefit.fitting import fit_iterative
 from scenefit.models import AiryPSF, GaussianPSF, MoffatPSF, SersicGM, ZernikePSF
 from scenefit.models._bessel import JOIN, j1_over_x
+from scenefit.models.psf_models import AIRY_FWHM
 from scenefit.render import (
     DEFAULT_PSF_SHAPE,
     RenderSettings,
@@ -94,18 +95,18 @@ def test_psf_model_sums_to_one_and_matches_its_law(kind, params, s):
     np.testing.assert_allclose(img, ref, rtol=0, atol=1e-9 * ref.max())
 
 
-@pytest.mark.parametrize(("kind", "params"), CASES[:2], ids=IDS[:2])
-def test_gaussian_and_moffat_have_their_fwhm(kind, params):
+@pytest.mark.parametrize(("kind", "params"), CASES, ids=IDS)
+def test_psf_models_have_their_analytic_fwhm(kind, params):
+    fwhm = AIRY_FWHM * params[0] if kind is AiryPSF else params[0]
     s = 15  # PSF pixels of 1/15 arcsec: pixel integration broadens by < 0.1 %
     n = 15 * 9 + 1
     img = np.asarray(draw_psf_model(kind, jnp.asarray(params), (n, n), s, np.diag([-1.0, 1.0])))
     row = img[n // 2]
     x = (np.arange(n) - n // 2) / s
-    right = x >= 0
+    core = (x >= 0) & (x < fwhm)  # inside the first dark ring of the Airy pattern
     half = row.max() / 2
-    # the descending side: interpolate x(value)
-    xr = np.interp(half, row[right][::-1], x[right][::-1])
-    assert 2 * xr == pytest.approx(params[0], rel=2e-3)
+    xr = np.interp(half, row[core][::-1], x[core][::-1])  # the descending side
+    assert 2 * xr == pytest.approx(fwhm, rel=2e-3)
 
 
 def test_airy_first_dark_ring_is_at_1_22_lambda_over_d():
