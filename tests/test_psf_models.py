@@ -136,7 +136,7 @@ def test_zernike_psf_without_aberrations_is_the_airy_pattern():
     lod = 1.7
     a = draw(zernike(lod), (31, 31))
     b = draw(AiryPSF(lambda_over_d=lod), (31, 31))
-    assert np.abs(a - b).max() < 2e-3 * b.max()
+    assert np.abs(a - b).max() < 5e-4 * b.max()  # measured 3.2e-4 (128 pupil samples)
 
 
 def test_zernike_defocus_lowers_the_peak_by_the_strehl_ratio():
