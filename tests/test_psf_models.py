@@ -1,15 +1,16 @@
-"""PSF models with free parameters ("live" PSFs, docs/psf_models.md).
+"""PSF models with free parameters ("live" PSFs, docs/psf_models.md): the laws.
 
 * J1 (for the Airy pattern) against SciPy;
 * each PSF model drawn on its grid sums to 1 and equals an independent pixel
   integration of its analytic law (NumPy/SciPy, a 24-point rule), and has the analytic
-  FWHM (Gaussian, Moffat) or first dark ring at 1.2197 lambda/D (Airy);
-* rendering a scene with a MoffatPSF component equals rendering it with the same
-  Moffat as a fixed PixelPSF (image PSF grid, the default grid, an oversampled grid);
-* the Jacobian columns of the PSF parameters match central finite differences, and
-  the whole Jacobian matches jax.jacfwd of the renderer;
-* injection and recovery: a field of stars and a galaxy sharing a free Moffat PSF;
-* the documented errors.
+  FWHM (Gaussian, Moffat, Airy) and first dark ring at 1.2197 lambda/D (Airy);
+* the Zernike PSF: the Airy pattern without aberrations, the Strehl ratio of a pure
+  defocus, the half-turn symmetry W -> -W;
+* derivatives of each drawn PSF with respect to its parameters against finite
+  differences;
+* the documented errors (two PSF models, mixtures, banded and iterative fits, config).
+
+Scenes rendered and fitted with a live PSF: tests/test_live_psf.py.
 """
 
 from __future__ import annotations
@@ -27,13 +28,9 @@ from scenefit.models import AiryPSF, GaussianPSF, MoffatPSF, SersicGM, ZernikePS
 from scenefit.models._bessel import JOIN, j1_over_x
 from scenefit.models.psf_models import AIRY_FWHM
 from scenefit.render import (
-    DEFAULT_PSF_SHAPE,
     RenderSettings,
     draw_psf_model,
-    image_inputs,
     image_spec,
-    make_model_and_jacobian,
-    make_renderer,
     psf_image,
 )
 from scenefit.render.renderer import band_rows_supported
@@ -73,10 +70,10 @@ IDS = [c.TYPE_NAME for c, _ in CASES]
 
 def test_j1_matches_scipy():
     x = np.concatenate([np.linspace(0, 400, 8001), JOIN + np.linspace(-1e-6, 1e-6, 11)])
-    mine = np.asarray(j1_over_x(jnp.asarray(x))) * x
+    mine = np.asarray(jax.jit(j1_over_x)(jnp.asarray(x))) * x
     np.testing.assert_allclose(mine, special.j1(x), rtol=0, atol=5e-12)
     assert float(j1_over_x(0.0)) == 0.5
-    grad = jax.vmap(jax.grad(j1_over_x))(jnp.asarray(x[1:]))
+    grad = jax.jit(jax.vmap(jax.grad(j1_over_x)))(jnp.asarray(x[1:]))
     assert np.all(np.isfinite(np.asarray(grad)))
     # derivative: (J1/x)' = -J2(x)/x
     np.testing.assert_allclose(np.asarray(grad), -special.jv(2, x[1:]) / x[1:], atol=1e-10)
@@ -127,9 +124,10 @@ def zernike(lod, obscuration=0.0, **z):
     return ZernikePSF(lambda_over_d=lod, obscuration=obscuration, **kw)
 
 
-def draw(model, shape, s=1, cd=None):
+def draw(model, shape, s=1):
     p = jnp.asarray([v.value for v in model.params().values()])
-    return np.asarray(draw_psf_model(type(model), p, shape, s, np.eye(2) if cd is None else cd))
+    fn = jax.jit(lambda p: draw_psf_model(type(model), p, shape, s, np.eye(2)))
+    return np.asarray(fn(p))
 
 
 def test_zernike_psf_without_aberrations_is_the_airy_pattern():
@@ -161,7 +159,49 @@ def test_zernike_sign_flip_is_a_half_turn():
     assert np.abs(a - a[::-1, ::-1]).max() > 1e-3 * a.max()  # coma, trefoil: asymmetric
 
 
-# ---------------------------------------------------------- live vs fixed PSF
+def test_psf_image_equals_the_drawn_psf():
+    img = sf.Image(np.zeros((10, 10)), pixel_scale=0.5, psf=np.ones((15, 15)))
+    psf = psf_image(MoffatPSF(fwhm=2.0, beta=3.0), img)
+    np.testing.assert_allclose(
+        psf.image, reference_psf(MoffatPSF, (2.0, 3.0), (15, 15), 1, 0.5), atol=1e-10
+    )
+
+
+# ------------------------------------------------------- derivatives of the PSF
+ZERNIKE = dict(zernike(1.6, z4=0.05, z5=-0.03, z8=0.04, z11=0.02).params())
+ZERNIKE["obscuration"] = sf.Param(0.2, fixed=True)  # piecewise-linear edge: kept fixed
+JAC_CASES = [
+    *(kind(name="psf", **dict(zip(kind.param_names(), p, strict=True))) for kind, p in CASES),
+    ZernikePSF(name="psf", **ZERNIKE),
+]
+
+
+@pytest.mark.parametrize("psf", JAC_CASES, ids=[*IDS, "zernike_psf"])
+def test_drawn_psf_derivatives_match_finite_differences(psf):
+    kind = type(psf)
+    names = [n for n, p in psf.params().items() if not p.fixed]
+    p0 = np.array([p.value for p in psf.params().values()])
+    cd = np.array([[-0.8, 0.0], [0.0, 0.8]])
+
+    draw_at = jax.jit(lambda p: draw_psf_model(kind, p, (17, 17), 1, cd))
+    jac = np.asarray(jax.jit(jax.jacfwd(draw_at))(jnp.asarray(p0)))  # (17, 17, P)
+    for name in names:
+        j = kind.param_names().index(name)
+        h = 1e-4 * max(abs(p0[j]), 0.05)
+
+        def central(step, j=j):
+            up, dn = p0.copy(), p0.copy()
+            up[j] += step
+            dn[j] -= step
+            return (np.asarray(draw_at(up)) - np.asarray(draw_at(dn))) / (2 * step)
+
+        fd = (4 * central(h / 2) - central(h)) / 3
+        col = jac[..., j]
+        assert np.abs(col).max() > 0, name
+        np.testing.assert_allclose(col, fd, rtol=0, atol=1e-7 * np.abs(col).max(), err_msg=name)
+
+
+# ------------------------------------------------------------------- scenes
 def field(psf=None, extra=()):
     comps = [
         sf.Sersic(name="gal", x=1.3, y=-0.7, flux=800.0, r_e=3.0, n=1.5, q=0.6, pa=30.0),
@@ -172,135 +212,6 @@ def field(psf=None, extra=()):
     if psf is not None:
         comps.append(psf)
     return sf.Scene(comps + list(extra))
-
-
-@pytest.mark.parametrize(
-    ("psf_shape", "s"),
-    [
-        ((25, 25), 1),
-        (None, 1),
-        pytest.param((31, 31), 2, marks=pytest.mark.slow),  # oversampled: ~6 s, opt-in
-    ],
-    ids=["image-grid", "default-grid", "oversampled"],
-)
-def test_moffat_psf_component_renders_like_the_same_fixed_pixel_psf(psf_shape, s):
-    fwhm, beta, scale = 2.4, 3.2, 0.7
-    grid = DEFAULT_PSF_SHAPE if psf_shape is None else psf_shape
-    fixed = reference_psf(MoffatPSF, (fwhm, beta), grid, s, scale)
-    placeholder = None if psf_shape is None else np.ones(psf_shape)  # values ignored
-    live_img = sf.Image(np.zeros((40, 44)), pixel_scale=scale, psf=placeholder, psf_oversampling=s)
-    fixed_img = sf.Image(np.zeros((40, 44)), pixel_scale=scale, psf=fixed, psf_oversampling=s)
-    live = sf.render(field(MoffatPSF(name="psf", fwhm=fwhm, beta=beta)), live_img, FAST)
-    ref = sf.render(field(), fixed_img, FAST)
-    np.testing.assert_allclose(live, ref, rtol=0, atol=1e-9 * ref.max())
-    other = sf.render(field(MoffatPSF(name="psf", fwhm=1.2 * fwhm, beta=beta)), live_img, FAST)
-    assert np.abs(other - ref).max() > 1e-2 * ref.max()  # the parameters do act
-
-
-def test_psf_image_equals_the_drawn_psf():
-    img = sf.Image(np.zeros((10, 10)), pixel_scale=0.5, psf=np.ones((15, 15)))
-    psf = psf_image(MoffatPSF(fwhm=2.0, beta=3.0), img)
-    np.testing.assert_allclose(
-        psf.image, reference_psf(MoffatPSF, (2.0, 3.0), (15, 15), 1, 0.5), atol=1e-10
-    )
-
-
-# ------------------------------------------------------------------- Jacobian
-ZERNIKE = dict(zernike(1.6, z4=0.05, z5=-0.03, z8=0.04, z11=0.02).params())
-ZERNIKE["obscuration"] = sf.Param(0.2, fixed=True)  # piecewise-linear edge: kept fixed
-JAC_CASES = [
-    *(kind(name="psf", **dict(zip(kind.param_names(), p, strict=True))) for kind, p in CASES),
-    ZernikePSF(name="psf", **ZERNIKE),
-]
-
-
-# the Gaussian and Airy laws take the Moffat's code path: opt-in (-m slow), ~10 s each
-_SLOW_JAC = {"gaussian_psf", "airy_psf"}
-
-
-@pytest.mark.parametrize(
-    "psf",
-    [
-        pytest.param(c, marks=[pytest.mark.slow] if c.TYPE_NAME in _SLOW_JAC else [])
-        for c in JAC_CASES
-    ],
-    ids=[*IDS, "zernike_psf"],
-)
-def test_psf_jacobian_columns_match_finite_differences(psf):
-    moffat = isinstance(psf, MoffatPSF)  # the whole Jacobian once (jacfwd compiles slowly)
-    scene = field(psf)
-    if not moffat:  # the sources' columns are checked with the Moffat
-        scene = sf.Scene([c if c.name == "psf" else _fixed(c) for c in scene.components])
-    image = sf.Image(np.zeros((30, 30)), pixel_scale=0.8, psf=np.ones((17, 17)))
-    layout, vals, x0 = build_layout(scene)
-    spec, inputs = image_spec(image), image_inputs(image, layout)
-    render = jax.jit(make_renderer(layout, spec, FAST))
-    both = jax.jit(make_model_and_jacobian(layout, spec, FAST))
-    base = jnp.asarray(vals.base)
-    model, jac = both(base, inputs)
-    np.testing.assert_allclose(model, render(base, inputs), rtol=0, atol=1e-12 * model.max())
-
-    def at(x):
-        return render(layout.expand(x, base), inputs)
-
-    if moffat:
-        full = np.moveaxis(np.asarray(jax.jacfwd(at)(jnp.asarray(x0))), -1, 0)
-        np.testing.assert_allclose(jac, full, rtol=0, atol=1e-9 * np.abs(full).max())
-    for j, a in enumerate(layout.free_addresses):
-        if not a.startswith("psf."):
-            continue
-        h = 1e-4 * max(abs(x0[j]), 0.05)  # Zernike terms start at 0
-
-        def central(step, j=j):
-            up, dn = x0.copy(), x0.copy()
-            up[j] += step
-            dn[j] -= step
-            return (np.asarray(at(jnp.asarray(up))) - np.asarray(at(jnp.asarray(dn)))) / (2 * step)
-
-        fd = (4 * central(h / 2) - central(h)) / 3
-        col = np.asarray(jac[j])
-        assert np.abs(col).max() > 0, a
-        np.testing.assert_allclose(col, fd, rtol=0, atol=1e-7 * np.abs(col).max(), err_msg=a)
-
-
-def _fixed(comp):
-    return comp.replace(**{k: sf.Param(p.value, fixed=True) for k, p in comp.params().items()})
-
-
-# --------------------------------------------------------- injection-recovery
-def test_stars_and_a_galaxy_sharing_a_free_moffat_psf_are_recovered():
-    rng = np.random.default_rng(7)
-    truth_psf = {"fwhm": 3.2, "beta": 2.8}
-    stars = [
-        sf.PointSource(name=f"star{i}", x=float(x), y=float(y), flux=float(f))
-        for i, (x, y, f) in enumerate(
-            zip(
-                rng.uniform(-24, 24, 6),
-                rng.uniform(-24, 24, 6),
-                rng.uniform(300, 900, 6),
-                strict=True,
-            )
-        )
-    ]
-    gal = sf.Sersic(name="gal", x=0.6, y=-1.1, flux=3000.0, r_e=4.0, n=1.2, q=0.65, pa=35.0)
-    sky = sf.FlatSky(name="sky", sky=1.0)
-    truth = sf.Scene([gal, *stars, sky, MoffatPSF(name="psf", **truth_psf)])
-    blank = sf.Image(np.zeros((64, 64)))  # no PSF of its own: the default 31 x 31 grid
-    noise = 0.5
-    data = sf.render(truth, blank, FAST) + rng.normal(0, noise, (64, 64))
-    image = sf.Image(data, sigma=noise)
-
-    start = truth.replace_component("psf", MoffatPSF(fwhm=4.2, beta=4.5))
-    start = start.replace_component("gal", gal.replace(r_e=5.0, n=2.0, flux=2500.0))
-    res = sf.fit(start, image, settings=FAST)
-    assert res.converged, res.message
-    assert res.reduced_chi2 == pytest.approx(1.0, abs=0.1)
-    for p, v in truth_psf.items():
-        err = res.error(f"psf.{p}")
-        assert np.isfinite(err) and err > 0
-        assert abs(res.value(f"psf.{p}") - v) < 3.5 * err, (p, res.value(f"psf.{p}"), err)
-    for a in ("gal.r_e", "gal.n", "gal.flux"):
-        assert abs(res.value(a) - truth.param(a).value) < 3.5 * res.error(a), a
 
 
 # ---------------------------------------------------------------------- errors
