@@ -2,11 +2,11 @@
 
 One Sersic galaxy, one star and a flat sky, all convolved with a circular Moffat PSF
 whose FWHM and beta are free and shared; 13 free parameters (Sersic 7, star 3, sky 1,
-PSF 2). The PSF is drawn from its two parameters on a 21 x 21 grid inside the jitted
-model (scenefit's own Moffat profile, pixel-integrated, normalised) and passed to the
-renderer as its PSF input, so the model is differentiable in the PSF parameters. (The
-library's images carry a fixed PixelPSF; a fitted PSF model is built here from
-``scenefit.render.make_renderer`` read-only.)
+PSF 2). The PSF is the library's live PSF model (``scenefit.MoffatPSF`` in the scene,
+``docs/psf_models.md``): drawn from its two parameters on the image's 21 x 21 PSF grid
+inside the compiled model (pixel-integrated, normalised), with exact Jacobian columns;
+the LM fit uses the library's objective and block-sparse Jacobian
+(``scenefit.fitting.fit.make_objective``), NUTS the same objective's residuals.
 
 S/N: the noise sigma is set so that the galaxy's brightest pixel is ``--snr`` sigma
 above the sky (our reading of "S/N about 8"); the integrated S/N of the galaxy in the
@@ -67,90 +67,70 @@ PSF_BOUNDS = {"psf.fwhm": (0.5, 12.0), "psf.beta": (1.05, 30.0)}
 
 
 def build_problem(snr: float, seed: int):
-    """Data, parameter names, bounds and the jittable model/residual functions."""
-    import jax
+    """Data, parameter names, bounds and the jittable residual functions."""
     import jax.numpy as jnp
 
     import scenefit as sf
     from scenefit._layout import build_layout
-    from scenefit.parameters import BOTH, from_unconstrained
-    from scenefit.render import RenderSettings, image_inputs, image_spec, make_renderer
+    from scenefit.fitting.fit import make_objective, problem_args
+    from scenefit.fitting.priors import build_priors
+    from scenefit.parameters import Param, from_unconstrained
+    from scenefit.render import RenderSettings, image_spec
 
     def scene_of(v):
+        fwhm_lo, fwhm_hi = PSF_BOUNDS["psf.fwhm"]
+        beta_lo, beta_hi = PSF_BOUNDS["psf.beta"]
         return sf.Scene(
             [
                 sf.Sersic(name="gal", **{k[4:]: v[k] for k in v if k.startswith("gal.")}),
                 sf.PointSource(name="star", x=v["star.x"], y=v["star.y"], flux=v["star.flux"]),
                 sf.FlatSky(name="sky", sky=v["sky.sky"]),
+                sf.MoffatPSF(
+                    name="psf",
+                    fwhm=Param(v["psf.fwhm"], lo=fwhm_lo, hi=fwhm_hi),
+                    beta=Param(v["psf.beta"], lo=beta_lo, hi=beta_hi),
+                ),
             ]
         )
 
     settings = RenderSettings()
-    placeholder = np.zeros((PSF_SIZE, PSF_SIZE))
-    placeholder[PSF_SIZE // 2, PSF_SIZE // 2] = 1.0
-    blank = sf.Image(np.zeros((SIZE, SIZE)), psf=placeholder, pixel_scale=1.0)
-    layout, vals, _ = build_layout(scene_of(START))
-    render = make_renderer(layout, image_spec(blank), settings)
-    base_inputs = image_inputs(blank)
-
-    psf_grid = sf.Image(np.zeros((PSF_SIZE, PSF_SIZE)), pixel_scale=1.0)
-    psf_scene = sf.Scene([sf.Moffat(name="psf", x=0, y=0, flux=1, fwhm=3, beta=3, q=1, pa=0)])
-    psf_layout, psf_vals, _ = build_layout(psf_scene)
-    render_psf = make_renderer(psf_layout, image_spec(psf_grid), settings)
-    psf_inputs = image_inputs(psf_grid)
-
-    def psf_image(fwhm, beta):
-        p = jnp.asarray(psf_vals.base).at[3].set(fwhm).at[4].set(beta)
-        img = render_psf(p, psf_inputs)
-        return img / jnp.sum(img)
-
-    names = layout.free_addresses + ("psf.fwhm", "psf.beta")
-    kinds = np.array(layout.kinds + (BOTH, BOTH))
-    lo = np.r_[vals.lo, [PSF_BOUNDS[k][0] for k in ("psf.fwhm", "psf.beta")]]
-    hi = np.r_[vals.hi, [PSF_BOUNDS[k][1] for k in ("psf.fwhm", "psf.beta")]]
-    nf = layout.n_free
-    base = jnp.asarray(vals.base)
-    kinds_j, lo_j, hi_j = jnp.asarray(kinds), jnp.asarray(lo), jnp.asarray(hi)
-
-    def to_physical(u):
-        return from_unconstrained(u, kinds_j, lo_j, hi_j)
-
-    def model_x(x):
-        psf = psf_image(x[nf], x[nf + 1])
-        return render(layout.expand(x[:nf], base), {**base_inputs, "psf": psf})
+    grid = np.ones((PSF_SIZE, PSF_SIZE))  # the PSF grid; its values are not used
+    blank = sf.Image(np.zeros((SIZE, SIZE)), psf=grid, pixel_scale=1.0)
 
     # data
     rng = np.random.default_rng(seed)
-    x_true = np.array([TRUTH[k] for k in names])
-    truth_model = np.asarray(jax.jit(model_x)(jnp.asarray(x_true)))
-    gal_only = x_true.copy()
-    gal_only[list(names).index("star.flux")] = 0.0
-    gal_only[list(names).index("sky.sky")] = 0.0
-    gal_model = np.asarray(jax.jit(model_x)(jnp.asarray(gal_only)))
+    truth_model = sf.render(scene_of(TRUTH), blank, settings)
+    gal_only = dict(TRUTH, **{"star.flux": 0.0, "sky.sky": 0.0})
+    gal_model = sf.render(scene_of(gal_only), blank, settings)
     sigma = gal_model.max() / snr
     data = truth_model + rng.normal(0, sigma, truth_model.shape)
     region = gal_model > sigma
     snr_integrated = gal_model[region].sum() / (sigma * np.sqrt(region.sum()))
-    w = 1.0 / sigma**2
-    data_j = jnp.asarray(data)
+    image = blank.replace(data=data, sigma=sigma)
 
-    def residuals(u):
-        r = ((data_j - model_x(to_physical(u))) * np.sqrt(w)).ravel()
-        return r, jnp.sum(r * r)
+    # the library's objective: a live Moffat PSF drawn inside the compiled model
+    layout, vals, _ = build_layout(scene_of(START))
+    names = layout.free_addresses
+    pset = build_priors(layout, vals.base)
+    spec = image_spec(image)
+    fun, linearize, log_jacobian = make_objective(layout, spec, settings, "chi2", pset.static)
+    args = problem_args(vals, image, pset, layout=layout)
+    kinds = np.asarray(layout.kinds)
+    kinds_j, lo_j, hi_j = jnp.asarray(kinds), jnp.asarray(vals.lo), jnp.asarray(vals.hi)
 
-    def log_jacobian(u):
-        _, d = jax.jvp(to_physical, (u,), (jnp.ones_like(u),))
-        return jnp.sum(jnp.log(jnp.abs(d)))
+    def to_physical(u):
+        return from_unconstrained(u, kinds_j, lo_j, hi_j)
 
     return dict(
         names=names,
         kinds=kinds,
-        lo=lo,
-        hi=hi,
-        residuals=residuals,
-        log_jacobian=log_jacobian,
+        lo=vals.lo,
+        hi=vals.hi,
+        residuals=lambda u: fun(u, *args),
+        linearize=lambda u: linearize(u, *args),
+        log_jacobian=lambda u: log_jacobian(u, lo_j, hi_j),
         to_physical=to_physical,
-        x_true=x_true,
+        x_true=np.array([TRUTH[k] for k in names]),
         sigma=sigma,
         snr_integrated=float(snr_integrated),
         n_pix=SIZE * SIZE,
@@ -183,7 +163,11 @@ def main(argv=None) -> dict:
     x0 = np.array([START[k] for k in names])
     u0 = jnp.asarray(to_unconstrained(x0, prob["kinds"], prob["lo"], prob["hi"]))
     cap = jnp.where(jnp.asarray(prob["kinds"]) == 0, jnp.inf, 3.0)
-    solve = jax.jit(lambda u: lm_solve(prob["residuals"], u, 500, 1e-10, 1e-10, step_cap=cap))
+    solve = jax.jit(
+        lambda u: lm_solve(
+            prob["residuals"], u, 500, 1e-10, 1e-10, linearize=prob["linearize"], step_cap=cap
+        )
+    )
     t0 = time.perf_counter()
     state = jax.block_until_ready(solve(u0))
     t_lm_first = time.perf_counter() - t0

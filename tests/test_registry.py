@@ -7,6 +7,7 @@ import pytest
 from scenefit.io import MODEL_REGISTRY, describe_models, model_class
 from scenefit.models import (
     MODEL_TYPES,
+    AiryPSF,
     BrokenExponential,
     CoreSersic,
     Exponential,
@@ -15,9 +16,11 @@ from scenefit.models import (
     Ferrers,
     FlatSky,
     Gaussian,
+    GaussianPSF,
     GaussianRing,
     King,
     Moffat,
+    MoffatPSF,
     MultiGaussian3,
     Nuker,
     PointSource,
@@ -28,6 +31,7 @@ from scenefit.models import (
     Spline6,
     Spline6Zero,
     TiltedSky,
+    ZernikePSF,
     fourier_modes,
     gen_ellipse,
     multi_gaussian,
@@ -57,6 +61,10 @@ EXPECTED = {
     "point": PointSource,
     "flat_sky": FlatSky,
     "tilted_sky": TiltedSky,
+    "gaussian_psf": GaussianPSF,
+    "moffat_psf": MoffatPSF,
+    "airy_psf": AiryPSF,
+    "zernike_psf": ZernikePSF,
 }
 
 

@@ -15,14 +15,18 @@ from .image import Image  # noqa: E402
 from .initialize import initialize  # noqa: E402
 from .models import (  # noqa: E402
     MODEL_TYPES,
+    AiryPSF,
     Exponential,
     FlatSky,
     Gaussian,
+    GaussianPSF,
     Moffat,
+    MoffatPSF,
     PointSource,
     Sersic,
     SersicGM,
     TiltedSky,
+    ZernikePSF,
 )
 from .parameters import Param  # noqa: E402
 from .psf import PixelPSF  # noqa: E402
@@ -45,6 +49,10 @@ __all__ = [
     "PointSource",
     "FlatSky",
     "TiltedSky",
+    "GaussianPSF",
+    "MoffatPSF",
+    "AiryPSF",
+    "ZernikePSF",
     "MODEL_TYPES",
     "RenderSettings",
     "render",

@@ -36,6 +36,7 @@ from .models import (
     Gaussian,
     Moffat,
     PointLike,
+    PSFModel,
     Sersic,
     SersicGM,
     SkyModel,
@@ -116,7 +117,7 @@ def initialize(scene: Scene, image) -> Scene:
     sub = np.where(image.mask, 0.0, image.data - sky)
 
     # ---- point sources with a position: flux from the peak
-    psf_peak = _psf_peak(image)
+    psf_peak = _psf_peak(image, scene, values)
     points = [c for c in scene.components if isinstance(c, PointLike)]
     star_pix = []
     for c in points:
@@ -179,11 +180,24 @@ def _centre_key(scene, values, c):
     return (x, y)
 
 
-def _psf_peak(image) -> float:
-    if image.psf is None:
-        return 1.0
-    s = image.psf.oversampling
-    p = image.psf.image
+def _psf_peak(image, scene, values) -> float:
+    """Brightest image pixel of a unit-flux point source: from the scene's PSF model
+    when it has one with values for all its parameters, else from the image's PSF."""
+    psf = image.psf
+    for c in scene.components:
+        if isinstance(c, PSFModel):
+            vals = {p: values[scene.leader_of(f"{c.name}.{p}")] for p in c.param_names()}
+            if any(v is None for v in vals.values()):
+                return 1.0 if psf is None else _binned_peak(psf)
+            from .render import psf_image
+
+            psf = psf_image(c.replace(**vals), image)
+    return 1.0 if psf is None else _binned_peak(psf)
+
+
+def _binned_peak(psf) -> float:
+    s = psf.oversampling
+    p = psf.image
     h, w = (p.shape[0] // s) * s, (p.shape[1] // s) * s
     binned = p[:h, :w].reshape(h // s, s, w // s, s).sum(axis=(1, 3))
     return float(binned.max())

@@ -28,7 +28,7 @@ import numpy as np
 
 from .._layout import build_layout
 from ..likelihood import residuals_and_objective
-from ..models import EllipticalProfile, PointLike, SkyModel
+from ..models import EllipticalProfile, PointLike, PSFModel, SkyModel
 from ..render import RenderSettings, render
 from ..scene import Scene
 from .fit import fit, prepare
@@ -92,13 +92,21 @@ def fit_iterative(
     Raises
     ------
     ValueError
-        For an unknown ``order`` or likelihood, a ``block_size`` below 1, or a scene
-        the image cannot fit (:func:`~scenefit.fitting.fit`'s checks).
+        For an unknown ``order`` or likelihood, a ``block_size`` below 1, a scene
+        with a PSF model (a live PSF couples every source: fit it with
+        :func:`~scenefit.fitting.fit`), or a scene the image cannot fit
+        (:func:`~scenefit.fitting.fit`'s checks).
     """
     if order not in ("sequential", "random"):
         raise ValueError(f"order must be 'sequential' or 'random', got {order!r}")
     if not (isinstance(block_size, int) and block_size >= 1):
         raise ValueError(f"block_size must be a positive integer, got {block_size!r}")
+    if any(isinstance(c, PSFModel) for c in getattr(scene, "components", ())):
+        raise ValueError(
+            "fit_iterative cannot fit a scene with a PSF model: the PSF is shared by every "
+            "source, so blocks are not independent; use fit(), or fix the PSF "
+            "(scenefit.render.psf_image) and fit the sources iteratively"
+        )
     t0 = time.perf_counter()
     settings, layout, _, _ = prepare(scene, image, likelihood, settings)
     blocks = _blocks(scene, block_size)

@@ -45,6 +45,7 @@ import numpy as np
 
 from ..image import Image
 from ..likelihood import LIKELIHOODS
+from ..models import PSFModel
 from ..parameters import Param
 from ..render import RenderSettings
 from ..scene import Scene
@@ -467,6 +468,12 @@ def _read_sources(ctx: _Ctx, raw, image: Image) -> Scene:
         comps.append(comp)
         ties.append(comp_ties)
         labels[i] = label
+    psfs = [labels[i] for i, c in enumerate(comps) if isinstance(c, PSFModel)]
+    if len(psfs) > 1:
+        raise ctx.error(
+            "sources",
+            f"at most one PSF model may be given, got {len(psfs)} ({', '.join(psfs)})",
+        )
     try:
         scene = Scene(comps)
     except (TypeError, ValueError) as exc:

@@ -1,6 +1,14 @@
-"""Model components: galaxy profiles, point sources, skies."""
+"""Model components: galaxy profiles, point sources, skies, PSF models."""
 
-from ._base import Component, EllipticalProfile, MixtureProfile, ParamSpec, PointLike, SkyModel
+from ._base import (
+    Component,
+    EllipticalProfile,
+    MixtureProfile,
+    ParamSpec,
+    PointLike,
+    PSFModel,
+    SkyModel,
+)
 from ._compose import with_geometry
 from .broken_exponential import BrokenExponential
 from .core_sersic import CoreSersic
@@ -22,6 +30,8 @@ from .mge import MultiGaussian3, multi_gaussian
 from .moffat import Moffat
 from .nuker import Nuker
 from .point import PointSource
+from .psf_models import AiryPSF, GaussianPSF, MoffatPSF
+from .psf_zernike import ZernikePSF
 from .sersic import Sersic
 from .sersic_gm import SersicGM
 from .sky import FlatSky, TiltedSky
@@ -54,6 +64,10 @@ MODEL_TYPES = (
     PointSource,
     FlatSky,
     TiltedSky,
+    GaussianPSF,
+    MoffatPSF,
+    AiryPSF,
+    ZernikePSF,
 )
 
 __all__ = [
@@ -62,6 +76,7 @@ __all__ = [
     "MixtureProfile",
     "PointLike",
     "SkyModel",
+    "PSFModel",
     "ParamSpec",
     "Sersic",
     "SersicGM",
@@ -94,5 +109,9 @@ __all__ = [
     "PointSource",
     "FlatSky",
     "TiltedSky",
+    "GaussianPSF",
+    "MoffatPSF",
+    "AiryPSF",
+    "ZernikePSF",
     "MODEL_TYPES",
 ]

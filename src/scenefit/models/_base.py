@@ -1,7 +1,7 @@
 """Abstract component types.
 
 A component is an immutable value whose fields are :class:`~scenefit.parameters.Param`.
-Three abstract families exist, distinguished by how they are rendered:
+Four abstract families exist, distinguished by how they are rendered:
 
 * :class:`EllipticalProfile` -- a radial law on an elliptical geometry, pixel-integrated
   and convolved with the PSF (galaxies); its sub-family :class:`MixtureProfile` -- a
@@ -9,7 +9,10 @@ Three abstract families exist, distinguished by how they are rendered:
   mixture fitted to the PSF and drawn at image resolution (the fast path,
   ``docs/mixture.md``);
 * :class:`PointLike` -- drawn as the PSF itself at a sub-pixel position (stars);
-* :class:`SkyModel` -- per-image background, not convolved.
+* :class:`SkyModel` -- per-image background, not convolved;
+* :class:`PSFModel` -- the image's PSF given by a law with parameters (a "live" PSF,
+  ``docs/psf_models.md``): drawn on the PSF grid inside the compiled program and used
+  for every profile and point source instead of the image's fixed PSF.
 
 Concrete classes are final; new models add a new class, not a subclass of a concrete one.
 Each concrete class lists its parameters in ``PARAMS`` (name, unit, default lower
@@ -35,6 +38,7 @@ __all__ = [
     "MixtureProfile",
     "PointLike",
     "SkyModel",
+    "PSFModel",
 ]
 
 
@@ -223,3 +227,53 @@ class SkyModel(Component):
         ``params`` is (K, P); ``dx``, ``dy`` are pixel offsets from the image centre
         (H, W). Returns (H, W), summed over K.
         """
+
+
+@dataclasses.dataclass(frozen=True, repr=False, kw_only=True)
+class PSFModel(Component):
+    """A point-spread function given by a law with (possibly free) parameters.
+
+    A scene holds at most one. The renderer then draws the PSF from the parameters
+    inside the compiled program (:func:`scenefit.render.draw_psf_model`, normalised to
+    unit sum on the grid) and convolves every profile and point source with it instead
+    of the image's fixed PSF; the fitters get exact derivatives with respect to its
+    parameters. The grid is the image's PSF grid (shape and oversampling of
+    ``image.psf``, whose values are then ignored) or, for an image without a PSF,
+    :data:`scenefit.render.DEFAULT_PSF_SHAPE` at the image's resolution. The PSF is
+    centred on the centre of pixel ``(Ph // 2, Pw // 2)``, the :mod:`scenefit.psf`
+    convention.
+
+    A subclass is drawn in one of two ways (``DRAWN_FROM``):
+
+    * ``"law"``: :meth:`evaluate` is the PSF as a function of tangent-plane offsets
+      (arcsec), integrated over each PSF pixel by the renderer -- the PSF is a function
+      on the sky, and the image's CD matrix (pixel scale, flips, shear) maps it to
+      pixels;
+    * ``"pupil"``: :meth:`pupil` is the aperture's complex transmission, and the PSF is
+      the squared modulus of its Fourier transform (Fraunhofer diffraction), with
+      :meth:`diffraction_scale` (lambda / D) setting the angular scale; pupil
+      coordinates are fixed to the detector (u along image columns, v along rows).
+    """
+
+    #: how the renderer draws the PSF: "law" (:meth:`evaluate`) or "pupil" (:meth:`pupil`)
+    DRAWN_FROM: ClassVar[str] = "law"
+
+    @staticmethod
+    def evaluate(dxi, deta, params):
+        """PSF surface brightness (any normalisation) at offsets ``dxi, deta`` (arcsec)
+        from its centre; ``params`` is an array (P,) in ``PARAMS`` order. Implemented
+        by the ``"law"`` models."""
+        raise NotImplementedError
+
+    @staticmethod
+    def pupil(u, v, du, params):
+        """``(amplitude, phase)`` of the pupil at coordinates ``u, v`` in units of the
+        aperture radius (the phase in waves), sampled on a regular grid of spacing
+        ``du`` (for anti-aliasing the aperture's edges). Implemented by the ``"pupil"``
+        models."""
+        raise NotImplementedError
+
+    @staticmethod
+    def diffraction_scale(params):
+        """Wavelength over aperture diameter (arcsec) of a ``"pupil"`` model."""
+        raise NotImplementedError

@@ -1,6 +1,7 @@
 """Rendering: pixel integration, PSF convolution, point sources, sky."""
 
 from ._psf_mixture import PSFMixture, fit_psf_mixture
+from ._psf_model import DEFAULT_PSF_SHAPE, PSF_QUAD_ORDER, draw_psf_model, psf_image
 from .renderer import (
     ImageSpec,
     image_inputs,
@@ -23,4 +24,8 @@ __all__ = [
     "ImageSpec",
     "fit_psf_mixture",
     "PSFMixture",
+    "draw_psf_model",
+    "psf_image",
+    "DEFAULT_PSF_SHAPE",
+    "PSF_QUAD_ORDER",
 ]

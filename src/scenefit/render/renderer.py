@@ -17,6 +17,12 @@ Pipeline for one image (all inside one jitted function):
 4. Sky models are added at image resolution, unconvolved; so are Gaussian-mixture
    profiles (:class:`~scenefit.models.MixtureProfile`), convolved analytically with a
    Gaussian mixture fitted to the PSF (``inputs["psf_mixture"]``, :mod:`._mixture`).
+
+A scene with a PSF model (:class:`~scenefit.models.PSFModel`, a "live" PSF,
+``docs/psf_models.md``) has its PSF drawn from the model's parameters first
+(:mod:`._psf_model`); it replaces ``inputs["psf"]`` in every step above. The Jacobian
+columns of its parameters are forward-mode derivatives of the convolved image (the
+model is linear in the PSF image), the other columns stay block-sparse.
 """
 
 from __future__ import annotations
@@ -29,13 +35,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._layout import Layout, build_layout
-from ..models import EllipticalProfile, MixtureProfile, PointLike, SkyModel
+from ..models import EllipticalProfile, MixtureProfile, PointLike, PSFModel, SkyModel
 from ._bicubic import bicubic_point_image
 from ._conv_cost import choose_convolution
 from ._convolve import bin_image, convolve, convolve_with_points, deposit_points, point_spectra
 from ._integrate import profile_group_jacobian, render_profile_group
 from ._mixture import NO_PSF, mixture_group_jacobian, render_mixture_group
 from ._psf_mixture import fit_psf_mixture
+from ._psf_model import draw_psf_model, live_psf_group, live_psf_spec
 from ._subpixel import centred_group_jacobian, render_centred_group
 from .settings import RenderSettings
 
@@ -81,6 +88,8 @@ def image_inputs(image, layout: Layout | None = None) -> dict:
         "ref": jnp.asarray(image.ref_sky),
         "psf": None if image.psf is None else jnp.asarray(image.psf.image),
     }
+    if layout is not None:
+        live_psf_group(layout)  # raises for an invalid PSF-model scene
     if image.psf is not None and layout is not None and _has_mixtures(layout):
         out["psf_mixture"] = jnp.asarray(fit_psf_mixture(image.psf).as_array())
     return out
@@ -105,6 +114,7 @@ class _Grid:
     point_kernel: str | None = None  # None: Fourier phase ramps (with a PSF)
     row0: object = 0  # a band of rows: its first image row (may be traced)
     h_full: int | None = None  # a band of rows: the whole image's height
+    psf_shape: tuple[int, int] | None = None  # the PSF grid (a PSF model is drawn on it)
 
     @classmethod
     def of(
@@ -144,6 +154,7 @@ class _Grid:
             fft,
             method,
             kernel,
+            psf_shape=spec.psf_shape,
         )
 
     @property
@@ -239,6 +250,17 @@ def _geom(inputs):
     return (inputs["cd"], inputs["crpix"], inputs["ref"])
 
 
+def _with_live_psf(layout, g: _Grid, p, inputs):
+    """``inputs`` with ``"psf"`` drawn from the scene's PSF model (unchanged without
+    one)."""
+    live = live_psf_group(layout)
+    if live is None:
+        return inputs
+    typ, rows = live
+    prm = p[np.asarray(rows[0], dtype=int)]
+    return {**inputs, "psf": draw_psf_model(typ, prm, g.psf_shape, g.s, inputs["cd"])}
+
+
 def _psf_mixture(g: _Grid, inputs):
     """The PSF's Gaussian mixture (K, 6) for mixture profiles (:data:`NO_PSF` without a
     PSF)."""
@@ -256,12 +278,21 @@ def make_renderer(layout: Layout, spec: ImageSpec, settings: RenderSettings):
     """Build ``render(p, inputs) -> (H, W)`` for a scene structure and an image structure.
 
     ``p`` is the full parameter vector (see :mod:`scenefit._layout`); ``inputs`` is
-    :func:`image_inputs`. The function is pure and traceable (jit/grad/vmap).
+    :func:`image_inputs`. The function is pure and traceable (jit/grad/vmap). With a
+    PSF model in the scene, the PSF is drawn from its parameters and ``inputs["psf"]``
+    is not used.
+
+    Raises
+    ------
+    ValueError
+        If the scene has more than one PSF model, or one and Gaussian-mixture profiles.
     """
+    spec = live_psf_spec(layout, spec)
     g = _Grid.of(spec, settings, _has_points(layout))
     render_group = render_centred_group if settings.subpixel_shift else render_profile_group
 
     def render(p, inputs):
+        inputs = _with_live_psf(layout, g, p, inputs)
         conv = jnp.zeros((g.hf, g.wf))
         points = []
         post = jnp.zeros((g.h, g.w))  # added after the convolution: skies, mixtures
@@ -276,6 +307,8 @@ def make_renderer(layout: Layout, spec: ImageSpec, settings: RenderSettings):
                 points.append(g.point_coords(prm, inputs))
             elif issubclass(typ, SkyModel):
                 post = post + typ.evaluate(prm, *g.sky_offsets())
+            elif issubclass(typ, PSFModel):
+                continue  # drawn above, by _with_live_psf
             else:  # pragma: no cover - guarded by the model registry
                 raise TypeError(f"cannot render component type {typ.__name__}")
         pts = jnp.concatenate(points) if points else None
@@ -301,6 +334,7 @@ def make_model_and_jacobian(layout: Layout, spec: ImageSpec, settings: RenderSet
     """Build ``f(p, inputs) -> (model (H, W), jac (F, H, W))`` in one forward pass: the
     model is assembled from the primal images that the Jacobian's forward-mode pass
     computes anyway (one copy of each profile in the compiled program, not two)."""
+    spec = live_psf_spec(layout, spec)
     g = _Grid.of(spec, settings, _has_points(layout))
     return partial(_model_and_jacobian, layout, g, settings, None)
 
@@ -308,10 +342,12 @@ def make_model_and_jacobian(layout: Layout, spec: ImageSpec, settings: RenderSet
 def band_rows_supported(layout: Layout, spec: ImageSpec, settings: RenderSettings) -> bool:
     """Whether :func:`make_band_model_and_jacobian` handles this problem: not with
     sub-pixel re-centring, nor point sources drawn through a PSF (Fourier phase ramps
-    or bicubic interpolation of the PSF image), nor Gaussian-mixture profiles."""
+    or bicubic interpolation of the PSF image), nor Gaussian-mixture profiles, nor a
+    PSF model (its Jacobian columns need the whole convolved image)."""
     points_with_psf = _has_points(layout) and spec.psf_shape is not None
     mixtures = any(issubclass(typ, MixtureProfile) for typ, _ in layout.groups)
-    return not settings.subpixel_shift and not points_with_psf and not mixtures
+    live = any(issubclass(typ, PSFModel) for typ, _ in layout.groups)
+    return not settings.subpixel_shift and not points_with_psf and not mixtures and not live
 
 
 def make_band_model_and_jacobian(
@@ -330,8 +366,8 @@ def make_band_model_and_jacobian(
     """
     if not band_rows_supported(layout, spec, settings):
         raise ValueError(
-            "banded Jacobians need settings.subpixel_shift=None and no point sources "
-            "drawn through a PSF"
+            "banded Jacobians need settings.subpixel_shift=None, no point sources "
+            "drawn through a PSF, no Gaussian-mixture profiles and no PSF model"
         )
     g = _Grid.of(spec, settings, _has_points(layout))
     band = g.band(int(n_rows), spec.psf_shape)
@@ -348,6 +384,7 @@ def _model_and_jacobian(layout, g, settings, frame, p, inputs):
     group_jacobian = centred_group_jacobian if settings.subpixel_shift else profile_group_jacobian
     free_pos = {i: j for j, i in enumerate(layout.free_index)}
     n_free = layout.n_free
+    inputs = _with_live_psf(layout, g, p, inputs)
 
     def column_of(i):
         return free_pos.get(layout.leader[i], -1)
@@ -358,11 +395,14 @@ def _model_and_jacobian(layout, g, settings, frame, p, inputs):
     conv_imgs, conv_cols = [], []
     spectra, spec_cols = [], []
     direct, direct_cols = [], []
+    live = None
     for (typ, rows), (_, prm) in zip(layout.groups, layout.group_params(p), strict=True):
         cols = np.array([[column_of(i) for i in r] for r in rows]).ravel()
         keep = np.flatnonzero(cols >= 0)
         k, npar = prm.shape
-        if issubclass(typ, MixtureProfile):
+        if issubclass(typ, PSFModel):
+            live = (typ, prm, cols, keep)  # drawn above; its columns once conv is done
+        elif issubclass(typ, MixtureProfile):
             mix, order = _psf_mixture(g, inputs), settings.mixture_pixel_order
             args = (typ, prm, (g.h, g.w), _geom(inputs), mix, order)
             if keep.size == 0:
@@ -415,6 +455,9 @@ def _model_and_jacobian(layout, g, settings, frame, p, inputs):
             direct_cols.append(cols[keep])
     pts = jnp.concatenate(points) if points else None
     model = g.finish(conv, pts, inputs["psf"]) + post
+    if live is not None and live[3].size:
+        direct.append(_psf_model_derivative(g, conv, pts, inputs, *live))
+        direct_cols.append(live[2][live[3]])
     blocks, block_cols = [], []
     if conv_imgs or spectra:
         blocks.append(_finish_batch(g, conv_imgs, spectra, inputs["psf"]))
@@ -425,6 +468,21 @@ def _model_and_jacobian(layout, g, settings, frame, p, inputs):
     d_all = jnp.concatenate(blocks)
     ids = np.concatenate(block_cols)
     return model, jax.ops.segment_sum(d_all, jnp.asarray(ids), num_segments=n_free)
+
+
+def _psf_model_derivative(g: _Grid, conv, pts, inputs, typ, prm, cols, keep):
+    """d model / d(PSF model parameters) at image resolution, (len(keep), H, W).
+
+    The model is linear in the PSF image, so this is the unconvolved grid (profiles and
+    point sources) finished with d PSF / d param instead of the PSF: forward mode over
+    the parameters of the PSF only, one convolution per parameter."""
+
+    def image(q):
+        psf = draw_psf_model(typ, q, g.psf_shape, g.s, inputs["cd"])
+        return g.finish(conv, pts, psf)
+
+    d = jax.jacfwd(image)(prm[0])  # (H, W, P)
+    return jnp.moveaxis(d, -1, 0)[keep]
 
 
 def _sky_derivative(typ, offsets, prm):
