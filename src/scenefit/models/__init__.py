@@ -4,6 +4,7 @@ from ._base import Component, EllipticalProfile, MixtureProfile, ParamSpec, Poin
 from ._compose import with_geometry
 from .broken_exponential import BrokenExponential
 from .core_sersic import CoreSersic
+from .edge_on_disk import EdgeOnDisk
 from .exponential import Exponential
 from .ferrers import Ferrers
 from .fourier import FourierModes, SersicFourier1_3_4, fourier_modes
@@ -25,13 +26,15 @@ from .point import PointSource
 from .sersic import Sersic
 from .sersic_gm import SersicGM
 from .sky import FlatSky, TiltedSky
+from .sky_grid import SkyGrid3x3, SkyGrid4x4Bicubic, sky_grid
 from .spline import Spline6, Spline6Zero, spline_profile
 from .truncation import ExponentialTrunc, truncated
 
 #: every concrete component type, in the order `scenefit models` lists them
 #: (other sizes of the multi-Gaussian and spline laws: :func:`multi_gaussian`,
 #: :func:`spline_profile`; other geometries and truncations: :func:`gen_ellipse`,
-#: :func:`fourier_modes`, :func:`with_geometry`, :func:`truncated`)
+#: :func:`fourier_modes`, :func:`with_geometry`, :func:`truncated`; other sky grids:
+#: :func:`sky_grid`)
 MODEL_TYPES = (
     Sersic,
     SersicGM,
@@ -44,6 +47,7 @@ MODEL_TYPES = (
     King,
     Ferrers,
     GaussianRing,
+    EdgeOnDisk,
     MultiGaussian3,
     Spline6,
     Spline6Zero,
@@ -54,6 +58,8 @@ MODEL_TYPES = (
     PointSource,
     FlatSky,
     TiltedSky,
+    SkyGrid3x3,
+    SkyGrid4x4Bicubic,
 )
 
 __all__ = [
@@ -74,6 +80,7 @@ __all__ = [
     "King",
     "Ferrers",
     "GaussianRing",
+    "EdgeOnDisk",
     "MultiGaussian3",
     "multi_gaussian",
     "Spline6",
@@ -94,5 +101,8 @@ __all__ = [
     "PointSource",
     "FlatSky",
     "TiltedSky",
+    "SkyGrid3x3",
+    "SkyGrid4x4Bicubic",
+    "sky_grid",
     "MODEL_TYPES",
 ]

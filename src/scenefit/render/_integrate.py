@@ -42,6 +42,10 @@ class _BoundLaw:
         self.law_cls = law_cls
         self.options = options
         self.radius = law_cls.radius
+        self.unpack = law_cls.unpack
+
+    def surface(self, dxi, deta, q, pa, law):
+        return self.law_cls.surface(dxi, deta, q, pa, law, self.radial)
 
     def radial(self, r, law):
         return self.law_cls.radial(r, law, **self.options)
@@ -67,15 +71,14 @@ def _weighted_samples(law_cls, prm, X, Y, step, dx, dy, geom):
     pixels centred at (X, Y): array (..., m)."""
     cd, crpix, ref = geom
     xc, yc, flux = prm[0], prm[1], prm[2]
-    law, q, pa = prm[3:-2], prm[-2], prm[-1]
+    law, q, pa = law_cls.unpack(prm)
     amp = flux / (q * law_cls.total(law))
     area = jnp.abs(jnp.linalg.det(cd)) * step * step
     xi = ref[0] + cd[0, 0] * (X - crpix[0]) + cd[0, 1] * (Y - crpix[1]) - xc
     eta = ref[1] + cd[1, 0] * (X - crpix[0]) + cd[1, 1] * (Y - crpix[1]) - yc
     oxi = (cd[0, 0] * dx + cd[0, 1] * dy) * step
     oeta = (cd[1, 0] * dx + cd[1, 1] * dy) * step
-    r = law_cls.radius(xi[..., None] + oxi, eta[..., None] + oeta, q, pa, law)
-    return amp * area * law_cls.radial(r, law)
+    return amp * area * law_cls.surface(xi[..., None] + oxi, eta[..., None] + oeta, q, pa, law)
 
 
 def profile_pixels(law_cls, prm, X, Y, step, order, geom):
