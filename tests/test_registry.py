@@ -26,6 +26,7 @@ from scenefit.models import (
     SersicFourier1_3_4,
     SersicGenEllipse,
     SersicGM,
+    SersicTwist,
     SkyGrid3x3,
     SkyGrid4x4Bicubic,
     Spline6,
@@ -58,6 +59,7 @@ EXPECTED = {
     "sersic_genellipse": SersicGenEllipse,
     "exponential_genellipse": ExponentialGenEllipse,
     "sersic_fourier1_3_4": SersicFourier1_3_4,
+    "sersic_twist": SersicTwist,
     "exponential_trunc": ExponentialTrunc,
     "point": PointSource,
     "flat_sky": FlatSky,
@@ -177,7 +179,7 @@ def test_composed_profiles_resolve_by_name_to_one_cached_class(name, expected):
     ],
 )
 def test_bad_compositions_are_value_errors_listing_the_patterns(bad):
-    with pytest.raises(ValueError, match="_genellipse or _fourier"):
+    with pytest.raises(ValueError, match="_genellipse, _twist or _fourier"):
         model_class(bad)
 
 

@@ -28,6 +28,7 @@ from ..models import (
     sky_grid,
     spline_profile,
     truncated,
+    twisted,
 )
 
 __all__ = ["MODEL_REGISTRY", "model_class", "describe_models"]
@@ -71,7 +72,7 @@ def model_class(name: str) -> type:
             f"unknown model type {name!r}; valid types are {', '.join(MODEL_REGISTRY)}"
             " (and mge<K>, spline<N>, spline<N>_zero, sky_grid<ny>x<nx>[_bicubic] for"
             " other sizes; <profile>_trunc,"
-            " _trunc_in, _trunc_inout, then _genellipse or _fourier<m>[_<m>...] for"
+            " _trunc_in, _trunc_inout, then _genellipse, _twist or _fourier<m>[_<m>...] for"
             " truncations and geometries)"
         )
     return cls
@@ -95,7 +96,7 @@ def _sized_class(key: str) -> type | None:
     return None
 
 
-_GEOMETRY_SUFFIX = re.compile(r"(.+)_(genellipse|fourier(\d+(?:_\d+)*))")
+_GEOMETRY_SUFFIX = re.compile(r"(.+)_(genellipse|twist|fourier(\d+(?:_\d+)*))")
 _TRUNCATION_SUFFIX = re.compile(r"(.+)_trunc(_in|_inout)?")
 
 
@@ -121,6 +122,8 @@ def _composed_class(key: str) -> type | None:
         law = truncated(law, inner=trunc != "", outer=trunc != "_in")
     if geometry == "genellipse":
         return gen_ellipse(law)
+    if geometry == "twist":
+        return twisted(law)
     if geometry is not None:
         modes = tuple(int(v) for v in m.group(3).split("_"))
         try:

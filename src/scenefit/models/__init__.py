@@ -29,12 +29,13 @@ from .sky import FlatSky, TiltedSky
 from .sky_grid import SkyGrid3x3, SkyGrid4x4Bicubic, sky_grid
 from .spline import Spline6, Spline6Zero, spline_profile
 from .truncation import ExponentialTrunc, truncated
+from .twist import TWIST, SersicTwist, Twist, twisted
 
 #: every concrete component type, in the order `scenefit models` lists them
 #: (other sizes of the multi-Gaussian and spline laws: :func:`multi_gaussian`,
 #: :func:`spline_profile`; other geometries and truncations: :func:`gen_ellipse`,
-#: :func:`fourier_modes`, :func:`with_geometry`, :func:`truncated`; other sky grids:
-#: :func:`sky_grid`)
+#: :func:`fourier_modes`, :func:`twisted`, :func:`with_geometry`, :func:`truncated`;
+#: other sky grids: :func:`sky_grid`)
 MODEL_TYPES = (
     Sersic,
     SersicGM,
@@ -54,6 +55,7 @@ MODEL_TYPES = (
     SersicGenEllipse,
     ExponentialGenEllipse,
     SersicFourier1_3_4,
+    SersicTwist,
     ExponentialTrunc,
     PointSource,
     FlatSky,
@@ -94,6 +96,10 @@ __all__ = [
     "gen_ellipse",
     "fourier_modes",
     "truncated",
+    "twisted",
+    "Twist",
+    "TWIST",
+    "SersicTwist",
     "SersicGenEllipse",
     "ExponentialGenEllipse",
     "SersicFourier1_3_4",

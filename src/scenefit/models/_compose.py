@@ -125,7 +125,7 @@ def _compose(law_cls, geometry):
         return geometry.radius(dxi, deta, q, pa, law[..., n_law:])
 
     def initial_values(size):
-        return {**law_cls.initial_values(size), **geometry.initial_values()}
+        return {**law_cls.initial_values(size), **geometry.initial_values(size)}
 
     type_name = f"{law_cls.TYPE_NAME}_{geometry.type_suffix}"
     doc = _DOC.format(

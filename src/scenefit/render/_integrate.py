@@ -281,7 +281,8 @@ def _refine_core(law, law_cls, prm, img, pc, grid, geom, settings):
     nw = settings.refine_size
     big = hf + wf + 10  # negative indices -> out of range, then dropped
     frac, geometry = enclosed_fraction(law_cls, settings), None
-    if frac is None and law_cls.GEOMETRY is not None:  # a geometry on a closed-form law
+    homogeneous = law_cls.GEOMETRY is not None and law_cls.GEOMETRY.homogeneous
+    if frac is None and homogeneous:  # a geometry on a closed-form law
         frac = enclosed_fraction(law_cls.LAW, settings)
         geometry = (law_cls.GEOMETRY, len(law_cls.LAW.PARAMS) - 5)
     if frac is not None:
