@@ -40,6 +40,7 @@ PANELS = (
     ("gen. ellipse, boxy c0 = 1.5", "sersic_genellipse", {"c0": 1.5, "n": 1.0}),
     ("gen. ellipse, disky c0 = -0.8", "sersic_genellipse", {"c0": -0.8, "n": 1.0}),
     ("Fourier modes 1, 3, 4", "sersic_fourier1_3_4", {"n": 1.0}),
+    ("isophote twist 90 deg", "sersic_twist", {"n": 1.0, "q": 0.35, "twist": 90.0}),
     ("truncated exponential", "exponential_trunc", {"r_out": 4.0, "w_out": 0.3}),
     ("point source * PSF", "point", {}),
     ("tilted sky", "tilted_sky", {"sky": 1.0, "dsky_dx": 0.01, "dsky_dy": -0.006}),
@@ -85,7 +86,7 @@ def draw(out: Path) -> dict:
 
     t0 = time.perf_counter()
     fast = sf.RenderSettings.fast()
-    ncol = 7
+    ncol = 6
     nrow = -(-len(PANELS) // ncol)
     fig, axes = plt.subplots(nrow, ncol, figsize=(2.0 * ncol, 2.15 * nrow))
     psf = _psf()
