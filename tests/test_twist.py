@@ -22,7 +22,7 @@ def test_isophotes_turn_by_the_stated_angle(s):
     t = np.deg2rad(theta)
     r = np.asarray(TWIST.radius(s * np.sin(t), s * np.cos(t), q, pa, jnp.array([twist, r_t])))
     assert theta[np.argmin(r)] == pytest.approx(pa + twist * s**2 / (s**2 + r_t**2), abs=1e-3)
-    assert r.min() == pytest.approx(s, rel=1e-12)  # along the major axis r = s
+    assert r.min() == pytest.approx(s, rel=1e-9)  # along the major axis r = s (grid: 5e-4 deg)
     assert r.max() == pytest.approx(s / q, rel=1e-8)
 
 
