@@ -115,7 +115,6 @@ def node_pixels(shape, ny: int, nx: int):
     return np.linspace(0.0, w - 1.0, nx), np.linspace(0.0, h - 1.0, ny)
 
 
-@cache
 def sky_grid(ny: int, nx: int, kind: str = "bilinear") -> type:
     """The sky-grid class with ``ny`` x ``nx`` nodes (cached: one class per size/kind).
 
@@ -137,12 +136,20 @@ def sky_grid(ny: int, nx: int, kind: str = "bilinear") -> type:
     ('s_0_0', 's_0_1', 's_0_2')
     >>> sky_grid(3, 4, "bicubic").TYPE_NAME
     'sky_grid3x4_bicubic'
+    >>> sky_grid(3, 4) is sky_grid(3, 4, kind="bilinear")
+    True
     """
     for v, what in ((ny, "ny"), (nx, "nx")):
         if isinstance(v, bool) or not isinstance(v, int) or not 2 <= v <= 32:
             raise ValueError(f"a sky grid needs an integer {what} in 2..32, got {v!r}")
     if kind not in SKY_GRID_KINDS:
         raise ValueError(f"unknown sky-grid kind {kind!r}; expected one of {SKY_GRID_KINDS}")
+    return _sky_grid(ny, nx, kind)
+
+
+@cache
+def _sky_grid(ny, nx, kind):
+    """:func:`sky_grid` after its checks (positional: one cache entry per grid)."""
     params = tuple(
         ParamSpec(f"s_{i}_{j}", "image units / pixel", None, None, f"sky at node ({i}, {j})", 0.0)
         for i in range(ny)
