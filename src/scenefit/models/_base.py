@@ -153,7 +153,8 @@ class EllipticalProfile(Component):
         (arcsec): ``radial(radius(...))`` for a radial law (``radial`` defaults to
         :meth:`radial`; a renderer passes the law with its options bound). A
         two-dimensional law (no axis ratio) overrides it; then :meth:`total` is its
-        plane integral."""
+        plane integral. (For radial laws the renderer calls :meth:`radius` and
+        :meth:`radial` itself, the same values.)"""
         radial = cls.radial if radial is None else radial
         return radial(cls.radius(dxi, deta, q, pa, law), law)
 

@@ -43,6 +43,7 @@ class _BoundLaw:
         self.options = options
         self.radius = law_cls.radius
         self.unpack = law_cls.unpack
+        self.HAS_Q = law_cls.HAS_Q
 
     def surface(self, dxi, deta, q, pa, law):
         return self.law_cls.surface(dxi, deta, q, pa, law, self.radial)
@@ -78,7 +79,13 @@ def _weighted_samples(law_cls, prm, X, Y, step, dx, dy, geom):
     eta = ref[1] + cd[1, 0] * (X - crpix[0]) + cd[1, 1] * (Y - crpix[1]) - yc
     oxi = (cd[0, 0] * dx + cd[0, 1] * dy) * step
     oeta = (cd[1, 0] * dx + cd[1, 1] * dy) * step
-    return amp * area * law_cls.surface(xi[..., None] + oxi, eta[..., None] + oeta, q, pa, law)
+    dxi, deta = xi[..., None] + oxi, eta[..., None] + oeta
+    if not law_cls.HAS_Q:  # a two-dimensional law (edge-on disk)
+        return amp * area * law_cls.surface(dxi, deta, q, pa, law)
+    # a radial law: surface() in the same order of operations as before it existed, so
+    # that the traced programs (and the persistent compilation cache) stay the same
+    r = law_cls.radius(dxi, deta, q, pa, law)
+    return amp * area * law_cls.radial(r, law)
 
 
 def profile_pixels(law_cls, prm, X, Y, step, order, geom):
