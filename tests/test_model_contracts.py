@@ -392,6 +392,8 @@ _RECOVERY_KNOWN = {
     ids=IDS,
 )
 def test_injection_recovery(cls):
+    # seeds by position: new types are appended after the older ones (MODEL_TYPES), so
+    # that the older types keep their noise realisations
     rng = np.random.default_rng(11 + PROFILES.index(cls))
     truth = defaults(cls)
     image0 = blank(REC_SHAPE)
