@@ -10,6 +10,7 @@ from scenefit.models import (
     AiryPSF,
     BrokenExponential,
     CoreSersic,
+    EdgeOnDisk,
     Exponential,
     ExponentialGenEllipse,
     ExponentialTrunc,
@@ -28,6 +29,9 @@ from scenefit.models import (
     SersicFourier1_3_4,
     SersicGenEllipse,
     SersicGM,
+    SersicTwist,
+    SkyGrid3x3,
+    SkyGrid4x4Bicubic,
     Spline6,
     Spline6Zero,
     TiltedSky,
@@ -35,6 +39,7 @@ from scenefit.models import (
     fourier_modes,
     gen_ellipse,
     multi_gaussian,
+    sky_grid,
     spline_profile,
     truncated,
 )
@@ -58,6 +63,8 @@ EXPECTED = {
     "exponential_genellipse": ExponentialGenEllipse,
     "sersic_fourier1_3_4": SersicFourier1_3_4,
     "exponential_trunc": ExponentialTrunc,
+    "edge_on_disk": EdgeOnDisk,
+    "sersic_twist": SersicTwist,
     "point": PointSource,
     "flat_sky": FlatSky,
     "tilted_sky": TiltedSky,
@@ -65,6 +72,8 @@ EXPECTED = {
     "moffat_psf": MoffatPSF,
     "airy_psf": AiryPSF,
     "zernike_psf": ZernikePSF,
+    "sky_grid3x3": SkyGrid3x3,
+    "sky_grid4x4_bicubic": SkyGrid4x4Bicubic,
 }
 
 
@@ -134,6 +143,8 @@ def test_describe_models_returns_fresh_data():
         ("MGE3", lambda: MultiGaussian3),
         ("spline9", lambda: spline_profile(9, "loglinear")),
         ("spline4_zero", lambda: spline_profile(4, "zero")),
+        ("sky_grid2x5", lambda: sky_grid(2, 5)),
+        ("SKY_GRID3x3_bicubic", lambda: sky_grid(3, 3, "bicubic")),
     ],
 )
 def test_sized_laws_resolve_by_name_to_one_cached_class(name, expected):
@@ -170,16 +181,19 @@ def test_composed_profiles_resolve_by_name_to_one_cached_class(name, expected):
         "sersic_genellipse_trunc",
         "sersic_genellipse_fourier4",
         "flat_sky_trunc",
+        "edge_on_disk_trunc",
+        "edge_on_disk_fourier2",
+        "sky_grid3x3_genellipse",
     ],
 )
 def test_bad_compositions_are_value_errors_listing_the_patterns(bad):
-    with pytest.raises(ValueError, match="_genellipse or _fourier"):
+    with pytest.raises(ValueError, match="_genellipse, _twist or _fourier"):
         model_class(bad)
 
 
-@pytest.mark.parametrize("bad", ["mge0", "spline2", "spline5_cubic"])
+@pytest.mark.parametrize("bad", ["mge0", "spline2", "spline5_cubic", "sky_grid1x3", "sky_grid3x40"])
 def test_bad_sizes_are_value_errors(bad):
-    with pytest.raises(ValueError, match=r"mge0|spline2|spline5_cubic|1\.\.64|3\.\.64"):
+    with pytest.raises(ValueError, match=r"mge0|spline2|spline5_cubic|1\.\.64|3\.\.64|2\.\.32"):
         model_class(bad)
 
 

@@ -464,7 +464,10 @@ def _cmd_models(args) -> int:
     _print(
         "bounds shown are the defaults; a configuration may set lo/hi per parameter.\n"
         "default is a typical value for examples; unset parameters are initialised from "
-        "the image.\nOther sizes: mge<K> (K Gaussians), spline<N> / spline<N>_zero (N nodes)."
+        "the image.\nOther sizes: mge<K> (K Gaussians), spline<N> / spline<N>_zero (N nodes), "
+        "sky_grid<ny>x<nx>[_bicubic] (sky nodes).\nGeometries and truncations: "
+        "<law>[_trunc | _trunc_in | _trunc_inout][_genellipse | _fourier<m>[_<m>...]] "
+        "(docs/geometries.md); gallery: docs/models.md."
     )
     return 0
 

@@ -260,7 +260,9 @@ def _half_extent(comp, image, noise_floor):
     if isinstance(comp, PointLike) or not isinstance(comp, EllipticalProfile):
         return np.array([2.0, 2.0])
     vals = [p.value for p in comp.params().values()]
-    flux, law, q, pa = vals[2], np.asarray(vals[3:-2], float), vals[-2], vals[-1]
+    flux = vals[2]
+    law, q, pa = type(comp).unpack(vals)  # q = 1 without an axis ratio (edge-on disk)
+    law = np.asarray(law, float)
     scale = image.pixel_scale
     r = np.geomspace(1e-2, 4.0 * max(image.shape), 600) * scale
     amp = abs(flux) / (q * float(comp.total(law))) * image.pixel_area

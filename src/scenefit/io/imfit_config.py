@@ -23,6 +23,9 @@ Conversions to scenefit (all explicit, see ``docs/conventions.md``):
   ``Sersic_GenEllipse`` / ``Exponential_GenEllipse`` (boxiness ``c0``, as it is) the
   Sersic / exponential factor times the generalised ellipse's area factor
   4 Gamma(1 + 1/C)^2 / (pi Gamma(1 + 2/C)), C = c0 + 2 (``docs/geometries.md``);
+  ``EdgeOnDisk`` (``PA L_0 h n z_0``, no ``ell``): ``z_0`` and ``h`` are sizes,
+  F = 2 pi h^2 L_0 V(n, z_0) with V the integral of sech^(2/n)(n z / (2 z_0)) over z
+  (mu(0, 0) = 2 h L_0 is the central surface brightness);
   ``PointSource`` ``I_tot`` is the total flux; sky levels are per pixel as they are.
 
 Limits: positions, PA, ell and sizes convert exactly. Limits on ``I_e`` / ``I_0`` are
@@ -64,6 +67,7 @@ IMFIT_FUNCTIONS: dict[str, tuple[str, ...]] = {
     "Exponential_GenEllipse": ("PA", "ell", "c0", "I_0", "h"),
     "Gaussian": ("PA", "ell", "I_0", "sigma"),
     "Moffat": ("PA", "ell", "I_0", "fwhm", "beta"),
+    "EdgeOnDisk": ("PA", "L_0", "h", "n", "z_0"),
     "PointSource": ("I_tot",),
     "FlatSky": ("I_sky",),
     "TiltedSkyPlane": ("I_0", "m_x", "m_y"),
@@ -78,6 +82,8 @@ _UNITS = {
     "I_0": "counts/pixel",
     "I_sky": "counts/pixel",
     "I_tot": "counts",
+    "L_0": "counts/pixel^3",
+    "z_0": "pixels",
     "r_e": "pixels",
     "h": "pixels",
     "sigma": "pixels",
@@ -439,6 +445,7 @@ _DEFAULT_NAMES = {
     "Exponential_GenEllipse": "exponential_genellipse",
     "Gaussian": "gaussian",
     "Moffat": "moffat",
+    "EdgeOnDisk": "edge_on_disk",
     "PointSource": "point",
     "FlatSky": "flat_sky",
     "TiltedSkyPlane": "tilted_sky",
@@ -511,6 +518,9 @@ def flux_factor(imfit_name: str, vals: dict, bn_rule: str = "exact") -> float:
     ``vals`` holds the Imfit parameters (``ell``, ``n``, ``r_e``, ``h``, ``sigma``,
     ``fwhm``, ``beta``, ``c0``). Returns F / I in pixel^2. ``bn_rule``: Sersic b_n,
     ``"exact"`` (half-light) or ``"series"`` (Ciotti & Bertin 1999, Imfit's).
+    ``EdgeOnDisk`` (``h``, ``n``, ``z_0``): F / L_0 = 2 pi h^2 V(n, z_0) in pixel^3, L_0
+    the central luminosity density (mu(0, 0) = 2 h L_0; V the vertical integral,
+    :func:`scenefit.models.edge_on_disk.vertical_integral`).
     """
     from scipy.special import gammaln
 
@@ -522,6 +532,10 @@ def flux_factor(imfit_name: str, vals: dict, bn_rule: str = "exact") -> float:
             math.log(4.0 / math.pi) + 2.0 * math.lgamma(1.0 + 1.0 / c) - math.lgamma(1.0 + 2.0 / c)
         )
         return area * flux_factor(imfit_name[: -len("_GenEllipse")], vals, bn_rule)
+    if imfit_name == "EdgeOnDisk":
+        n, z0 = vals["n"], vals["z_0"]
+        v = 2.0 * math.sqrt(math.pi) * z0 / n * math.exp(gammaln(1 / n) - gammaln(1 / n + 0.5))
+        return 2.0 * math.pi * vals["h"] ** 2 * v
     q = 1.0 - vals["ell"]
     if imfit_name == "Sersic":
         n, re_ = vals["n"], vals["r_e"]
@@ -547,6 +561,7 @@ _SIZE = {
     "Moffat": "fwhm",
     "Sersic_GenEllipse": "r_e",
     "Exponential_GenEllipse": "h",
+    "EdgeOnDisk": "h",
 }
 _AMP = {
     "Sersic": "I_e",
@@ -555,6 +570,7 @@ _AMP = {
     "Moffat": "I_0",
     "Sersic_GenEllipse": "I_e",
     "Exponential_GenEllipse": "I_0",
+    "EdgeOnDisk": "L_0",
 }
 _SCENEFIT_SIZE = {"r_e": "r_e", "h": "h", "sigma": "sigma", "fwhm": "fwhm"}
 
@@ -585,7 +601,10 @@ def _to_component(fn: ImfitFunction, fs: ImfitFunctionSet, geo: _Geometry, name:
         kw["x"], kw["y"] = _position_params(fs, geo, xi, eta)
     if fn.name in _SIZE:
         kw["pa"] = _P(pr["PA"], geo.pa_to_sky)
-        kw["q"] = _P(pr["ell"], lambda e: 1.0 - e)
+        if "ell" in pr:
+            kw["q"] = _P(pr["ell"], lambda e: 1.0 - e)
+        if "z_0" in pr:
+            kw["z0"] = _P(pr["z_0"], lambda s: s * geo.scale)
         size = _SIZE[fn.name]
         kw[size] = _P(pr[size], lambda s: s * geo.scale)
         if "n" in pr:
@@ -620,6 +639,7 @@ def _to_component(fn: ImfitFunction, fs: ImfitFunctionSet, geo: _Geometry, name:
             "Moffat": models.Moffat,
             "Sersic_GenEllipse": models.SersicGenEllipse,
             "Exponential_GenEllipse": models.ExponentialGenEllipse,
+            "EdgeOnDisk": models.EdgeOnDisk,
         }[fn.name]
         return cls(**kw), notes
     if fn.name == "PointSource":
@@ -685,11 +705,14 @@ def _from_component(imfit_name, comp, geo, fs=None, bn_rule="exact") -> dict:
         out["X0"], out["Y0"] = geo.xy_from_sky(comp.x.value, comp.y.value)
     if imfit_name in _SIZE:
         out["PA"] = geo.pa_from_sky(comp.pa.value)
-        out["ell"] = 1.0 - comp.q.value
+        if "q" in comp.param_names():
+            out["ell"] = 1.0 - comp.q.value
         size = _SIZE[imfit_name]
         out[size] = getattr(comp, size).value / geo.scale
-        if imfit_name in ("Sersic", "Sersic_GenEllipse"):
+        if imfit_name in ("Sersic", "Sersic_GenEllipse", "EdgeOnDisk"):
             out["n"] = comp.n.value
+        if imfit_name == "EdgeOnDisk":
+            out["z_0"] = comp.z0.value / geo.scale
         if imfit_name.endswith("_GenEllipse"):
             out["c0"] = comp.c0.value
         if imfit_name == "Moffat":

@@ -6,7 +6,8 @@ name into the class (:class:`~scenefit.models.Sersic`). Names are the classes'
 ``TYPE_NAME`` and are matched case-insensitively. Laws with a static size also accept
 any size by name: ``mge<K>`` (K Gaussians) and ``spline<N>`` / ``spline<N>_zero``
 (N nodes), built by :func:`~scenefit.models.multi_gaussian` and
-:func:`~scenefit.models.spline_profile`. Any elliptical profile's name takes suffixes
+:func:`~scenefit.models.spline_profile`, and ``sky_grid<ny>x<nx>[_bicubic]`` (a sky on
+ny x nx nodes, :func:`~scenefit.models.sky_grid`). Any elliptical profile's name takes suffixes
 for a truncation and then a geometry (``docs/geometries.md``):
 ``<law>_trunc`` / ``_trunc_in`` / ``_trunc_inout`` (:func:`~scenefit.models.truncated`),
 ``<law>_genellipse`` (:func:`~scenefit.models.gen_ellipse`) and
@@ -24,8 +25,10 @@ from ..models import (
     fourier_modes,
     gen_ellipse,
     multi_gaussian,
+    sky_grid,
     spline_profile,
     truncated,
+    twisted,
 )
 
 __all__ = ["MODEL_REGISTRY", "model_class", "describe_models"]
@@ -67,8 +70,9 @@ def model_class(name: str) -> type:
     if cls is None:
         raise ValueError(
             f"unknown model type {name!r}; valid types are {', '.join(MODEL_REGISTRY)}"
-            " (and mge<K>, spline<N>, spline<N>_zero for other sizes; <profile>_trunc,"
-            " _trunc_in, _trunc_inout, then _genellipse or _fourier<m>[_<m>...] for"
+            " (and mge<K>, spline<N>, spline<N>_zero, sky_grid<ny>x<nx>[_bicubic] for"
+            " other sizes; <profile>_trunc,"
+            " _trunc_in, _trunc_inout, then _genellipse, _twist or _fourier<m>[_<m>...] for"
             " truncations and geometries)"
         )
     return cls
@@ -86,10 +90,13 @@ def _sized_class(key: str) -> type | None:
     m = re.fullmatch(r"spline(\d+)(_zero)?", key)
     if m:
         return spline_profile(int(m.group(1)), "zero" if m.group(2) else "loglinear")
+    m = re.fullmatch(r"sky_grid(\d+)x(\d+)(_bicubic)?", key)
+    if m:
+        return sky_grid(int(m.group(1)), int(m.group(2)), "bicubic" if m.group(3) else "bilinear")
     return None
 
 
-_GEOMETRY_SUFFIX = re.compile(r"(.+)_(genellipse|fourier(\d+(?:_\d+)*))")
+_GEOMETRY_SUFFIX = re.compile(r"(.+)_(genellipse|twist|fourier(\d+(?:_\d+)*))")
 _TRUNCATION_SUFFIX = re.compile(r"(.+)_trunc(_in|_inout)?")
 
 
@@ -109,10 +116,14 @@ def _composed_class(key: str) -> type | None:
     law = MODEL_REGISTRY.get(key) or _sized_class(key)
     if law is None or not issubclass(law, EllipticalProfile) or law.LAW is not None:
         return None
+    if not law.HAS_Q:  # a two-dimensional law (edge-on disk): no geometry, no truncation
+        return None
     if trunc is not None:
         law = truncated(law, inner=trunc != "", outer=trunc != "_in")
     if geometry == "genellipse":
         return gen_ellipse(law)
+    if geometry == "twist":
+        return twisted(law)
     if geometry is not None:
         modes = tuple(int(v) for v in m.group(3).split("_"))
         try:

@@ -12,6 +12,7 @@ from ._base import (
 from ._compose import with_geometry
 from .broken_exponential import BrokenExponential
 from .core_sersic import CoreSersic
+from .edge_on_disk import EdgeOnDisk
 from .exponential import Exponential
 from .ferrers import Ferrers
 from .fourier import FourierModes, SersicFourier1_3_4, fourier_modes
@@ -35,13 +36,16 @@ from .psf_zernike import ZernikePSF
 from .sersic import Sersic
 from .sersic_gm import SersicGM
 from .sky import FlatSky, TiltedSky
+from .sky_grid import SkyGrid3x3, SkyGrid4x4Bicubic, sky_grid
 from .spline import Spline6, Spline6Zero, spline_profile
 from .truncation import ExponentialTrunc, truncated
+from .twist import TWIST, SersicTwist, Twist, twisted
 
 #: every concrete component type, in the order `scenefit models` lists them
 #: (other sizes of the multi-Gaussian and spline laws: :func:`multi_gaussian`,
 #: :func:`spline_profile`; other geometries and truncations: :func:`gen_ellipse`,
-#: :func:`fourier_modes`, :func:`with_geometry`, :func:`truncated`)
+#: :func:`fourier_modes`, :func:`twisted`, :func:`with_geometry`, :func:`truncated`;
+#: other sky grids: :func:`sky_grid`)
 MODEL_TYPES = (
     Sersic,
     SersicGM,
@@ -61,6 +65,8 @@ MODEL_TYPES = (
     ExponentialGenEllipse,
     SersicFourier1_3_4,
     ExponentialTrunc,
+    EdgeOnDisk,
+    SersicTwist,
     PointSource,
     FlatSky,
     TiltedSky,
@@ -68,6 +74,8 @@ MODEL_TYPES = (
     MoffatPSF,
     AiryPSF,
     ZernikePSF,
+    SkyGrid3x3,
+    SkyGrid4x4Bicubic,
 )
 
 __all__ = [
@@ -89,6 +97,7 @@ __all__ = [
     "King",
     "Ferrers",
     "GaussianRing",
+    "EdgeOnDisk",
     "MultiGaussian3",
     "multi_gaussian",
     "Spline6",
@@ -102,6 +111,10 @@ __all__ = [
     "gen_ellipse",
     "fourier_modes",
     "truncated",
+    "twisted",
+    "Twist",
+    "TWIST",
+    "SersicTwist",
     "SersicGenEllipse",
     "ExponentialGenEllipse",
     "SersicFourier1_3_4",
@@ -113,5 +126,8 @@ __all__ = [
     "MoffatPSF",
     "AiryPSF",
     "ZernikePSF",
+    "SkyGrid3x3",
+    "SkyGrid4x4Bicubic",
+    "sky_grid",
     "MODEL_TYPES",
 ]

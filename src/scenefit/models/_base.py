@@ -132,6 +132,35 @@ class EllipticalProfile(Component):
     LAW: ClassVar[type | None] = None
     #: the non-elliptical geometry (:class:`scenefit.models.geometry.Geometry`), or None
     GEOMETRY: ClassVar[object] = None
+    #: whether the class has an axis ratio ``q`` (the column before ``pa``); a
+    #: two-dimensional law without one (:class:`~scenefit.models.EdgeOnDisk`) has the
+    #: layout ``[x, y, flux, *law, pa]``, is rendered with q = 1 in the amplitude and
+    #: overrides :meth:`surface`
+    HAS_Q: ClassVar[bool] = True
+
+    @classmethod
+    def unpack(cls, prm):
+        """``(law, q, pa)`` of a parameter row ``[x, y, flux, *law, (q,) pa]`` (array or
+        sequence); q = 1.0 for a class without an axis ratio."""
+        if cls.HAS_Q:
+            return prm[3:-2], prm[-2], prm[-1]
+        return prm[3:-1], 1.0, prm[-1]
+
+    @classmethod
+    def law_specs(cls) -> tuple[ParamSpec, ...]:
+        """The law's ParamSpecs: those between ``flux`` and ``q`` (or ``pa``)."""
+        return cls.unpack(cls.PARAMS)[0]
+
+    @classmethod
+    def surface(cls, dxi, deta, q, pa, law, radial=None):
+        """Unit-amplitude surface brightness at tangent-plane offsets ``dxi, deta``
+        (arcsec): ``radial(radius(...))`` for a radial law (``radial`` defaults to
+        :meth:`radial`; a renderer passes the law with its options bound). A
+        two-dimensional law (no axis ratio) overrides it; then :meth:`total` is its
+        plane integral. (For radial laws the renderer calls :meth:`radius` and
+        :meth:`radial` itself, the same values.)"""
+        radial = cls.radial if radial is None else radial
+        return radial(cls.radius(dxi, deta, q, pa, law), law)
 
     @staticmethod
     def radius(dxi, deta, q, pa, law):
@@ -227,6 +256,13 @@ class SkyModel(Component):
         ``params`` is (K, P); ``dx``, ``dy`` are pixel offsets from the image centre
         (H, W). Returns (H, W), summed over K.
         """
+
+    @classmethod
+    def evaluate_on(cls, params, dx, dy, shape):
+        """:meth:`evaluate` for a sky that also needs the whole image's ``shape``
+        (H, W) (``dx``, ``dy`` may cover a band of its rows): a grid of nodes spread
+        over the image (:mod:`scenefit.models.sky_grid`). The renderer calls this."""
+        return cls.evaluate(params, dx, dy)
 
 
 @dataclasses.dataclass(frozen=True, repr=False, kw_only=True)

@@ -56,6 +56,11 @@ def check_law(law_cls, what: str) -> None:
     without a geometry of its own (``what`` names the caller for the message)."""
     if not (isinstance(law_cls, type) and issubclass(law_cls, EllipticalProfile)):
         raise TypeError(f"{what} needs an elliptical profile class such as Sersic, got {law_cls!r}")
+    if not law_cls.HAS_Q:
+        raise TypeError(
+            f"{what} needs a radial law; {law_cls.__name__} is a two-dimensional law "
+            "without an axis ratio (it takes no geometry or truncation)"
+        )
     if law_cls.GEOMETRY is not None:
         raise TypeError(
             f"{what}: {law_cls.__name__} already has a geometry ({law_cls.GEOMETRY!r}); "
@@ -65,7 +70,7 @@ def check_law(law_cls, what: str) -> None:
 
 def law_params(cls) -> tuple:
     """The law's ParamSpecs of a profile class: those between ``flux`` and ``q``."""
-    return tuple(cls.PARAMS[3:-2])
+    return tuple(cls.law_specs())
 
 
 def with_geometry(law_cls: type, geometry: Geometry) -> type:
@@ -120,7 +125,7 @@ def _compose(law_cls, geometry):
         return geometry.radius(dxi, deta, q, pa, law[..., n_law:])
 
     def initial_values(size):
-        return {**law_cls.initial_values(size), **geometry.initial_values()}
+        return {**law_cls.initial_values(size), **geometry.initial_values(size)}
 
     type_name = f"{law_cls.TYPE_NAME}_{geometry.type_suffix}"
     doc = _DOC.format(

@@ -16,7 +16,7 @@ from ._base import EllipticalProfile
 __all__ = ["make_profile_class"]
 
 
-def make_profile_class(name, module, params, type_name, doc, namespace):
+def make_profile_class(name, module, params, type_name, doc, namespace, base=EllipticalProfile):
     """A frozen, keyword-only :class:`EllipticalProfile` dataclass named ``name``.
 
     Parameters
@@ -33,13 +33,16 @@ def make_profile_class(name, module, params, type_name, doc, namespace):
         Class docstring.
     namespace : dict
         Class attributes: ``radial``, ``total`` (staticmethods) and any constants.
+    base : type
+        The abstract family (default :class:`EllipticalProfile`; a sky grid passes
+        :class:`~scenefit.models.SkyModel`).
     """
     fields = [(p.name, object, dataclasses.field(default=None)) for p in params]
     body = dict(namespace, PARAMS=tuple(params), TYPE_NAME=type_name, __doc__=doc)
     cls = dataclasses.make_dataclass(
         name,
         fields,
-        bases=(EllipticalProfile,),
+        bases=(base,),
         namespace=body,
         frozen=True,
         repr=False,

@@ -38,6 +38,10 @@ class Geometry(abc.ABC):
     """Abstract geometry (concrete ones are frozen dataclasses: hashable values, so that
     equal geometries compose into the identical class)."""
 
+    #: whether :meth:`radius` is positively homogeneous of degree 1 in the offsets (the
+    #: exact core of the renderer needs it; the twist of :mod:`.twist` is not)
+    homogeneous = True
+
     @property
     @abc.abstractmethod
     def params(self) -> tuple[ParamSpec, ...]:
@@ -89,8 +93,9 @@ class Geometry(abc.ABC):
     def area(self, g):
         """Area inside the isophote r = 1 over that of the ellipse (pi q): array (...)."""
 
-    def initial_values(self) -> dict:
-        """Starting values of the parameters for the initialiser (the ellipse)."""
+    def initial_values(self, size: float | None = None) -> dict:
+        """Starting values of the parameters for the initialiser (the ellipse); ``size``
+        is the profile's measured half-light radius (arcsec), when known."""
         return {p.name: 0.0 for p in self.params}
 
     @abc.abstractmethod

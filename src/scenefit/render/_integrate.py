@@ -42,6 +42,11 @@ class _BoundLaw:
         self.law_cls = law_cls
         self.options = options
         self.radius = law_cls.radius
+        self.unpack = law_cls.unpack
+        self.HAS_Q = law_cls.HAS_Q
+
+    def surface(self, dxi, deta, q, pa, law):
+        return self.law_cls.surface(dxi, deta, q, pa, law, self.radial)
 
     def radial(self, r, law):
         return self.law_cls.radial(r, law, **self.options)
@@ -67,14 +72,19 @@ def _weighted_samples(law_cls, prm, X, Y, step, dx, dy, geom):
     pixels centred at (X, Y): array (..., m)."""
     cd, crpix, ref = geom
     xc, yc, flux = prm[0], prm[1], prm[2]
-    law, q, pa = prm[3:-2], prm[-2], prm[-1]
+    law, q, pa = law_cls.unpack(prm)
     amp = flux / (q * law_cls.total(law))
     area = jnp.abs(jnp.linalg.det(cd)) * step * step
     xi = ref[0] + cd[0, 0] * (X - crpix[0]) + cd[0, 1] * (Y - crpix[1]) - xc
     eta = ref[1] + cd[1, 0] * (X - crpix[0]) + cd[1, 1] * (Y - crpix[1]) - yc
     oxi = (cd[0, 0] * dx + cd[0, 1] * dy) * step
     oeta = (cd[1, 0] * dx + cd[1, 1] * dy) * step
-    r = law_cls.radius(xi[..., None] + oxi, eta[..., None] + oeta, q, pa, law)
+    dxi, deta = xi[..., None] + oxi, eta[..., None] + oeta
+    if not law_cls.HAS_Q:  # a two-dimensional law (edge-on disk)
+        return amp * area * law_cls.surface(dxi, deta, q, pa, law)
+    # a radial law: surface() in the same order of operations as before it existed, so
+    # that the traced programs (and the persistent compilation cache) stay the same
+    r = law_cls.radius(dxi, deta, q, pa, law)
     return amp * area * law_cls.radial(r, law)
 
 
@@ -280,7 +290,8 @@ def _refine_core(law, law_cls, prm, img, pc, grid, geom, settings):
     nw = settings.refine_size
     big = hf + wf + 10  # negative indices -> out of range, then dropped
     frac, geometry = enclosed_fraction(law_cls, settings), None
-    if frac is None and law_cls.GEOMETRY is not None:  # a geometry on a closed-form law
+    homogeneous = law_cls.GEOMETRY is not None and law_cls.GEOMETRY.homogeneous
+    if frac is None and homogeneous:  # a geometry on a closed-form law
         frac = enclosed_fraction(law_cls.LAW, settings)
         geometry = (law_cls.GEOMETRY, len(law_cls.LAW.PARAMS) - 5)
     if frac is not None:

@@ -161,6 +161,10 @@ class _Grid:
     def fine(self):
         return (self.x0, self.y0, self.s, (self.hf, self.wf))
 
+    def sky_shape(self):
+        """The whole image's (H, W), also for a band of its rows."""
+        return (self.h if self.h_full is None else self.h_full, self.w)
+
     def sky_offsets(self):
         h_full = self.h if self.h_full is None else self.h_full
         dx = jnp.arange(self.w)[None, :] - (self.w - 1) / 2.0 + jnp.zeros((self.h, 1))
@@ -306,7 +310,7 @@ def make_renderer(layout: Layout, spec: ImageSpec, settings: RenderSettings):
             elif issubclass(typ, PointLike):
                 points.append(g.point_coords(prm, inputs))
             elif issubclass(typ, SkyModel):
-                post = post + typ.evaluate(prm, *g.sky_offsets())
+                post = post + typ.evaluate_on(prm, *g.sky_offsets(), g.sky_shape())
             elif issubclass(typ, PSFModel):
                 continue  # drawn above, by _with_live_psf
             else:  # pragma: no cover - guarded by the model registry
@@ -444,10 +448,10 @@ def _model_and_jacobian(layout, g, settings, frame, p, inputs):
                 conv_imgs.append(d.reshape(k * npar, g.hf, g.wf)[keep])
                 conv_cols.append(cols[keep])
         elif issubclass(typ, SkyModel):
-            post = post + typ.evaluate(prm, *g.sky_offsets())
+            post = post + typ.evaluate_on(prm, *g.sky_offsets(), g.sky_shape())
             if keep.size == 0:
                 continue
-            d = jax.lax.map(partial(_sky_derivative, typ, g.sky_offsets()), prm)
+            d = jax.lax.map(partial(_sky_derivative, typ, g.sky_offsets(), g.sky_shape()), prm)
             # a flat sky's derivative is a constant image: without the barrier XLA
             # constant-folds its scatter into J, seconds of compilation for big images
             d = jax.lax.optimization_barrier(d)
@@ -485,10 +489,10 @@ def _psf_model_derivative(g: _Grid, conv, pts, inputs, typ, prm, cols, keep):
     return jnp.moveaxis(d, -1, 0)[keep]
 
 
-def _sky_derivative(typ, offsets, prm):
+def _sky_derivative(typ, offsets, shape, prm):
     """d/d(params) of one sky component, (P, H, W)."""
     dx, dy = offsets
-    return jnp.moveaxis(jax.jacfwd(lambda v: typ.evaluate(v[None], dx, dy))(prm), -1, 0)
+    return jnp.moveaxis(jax.jacfwd(lambda v: typ.evaluate_on(v[None], dx, dy, shape))(prm), -1, 0)
 
 
 def _bicubic_point_derivative(g: _Grid, inputs, prm):
