@@ -202,3 +202,28 @@ def test_common_tangent_plane_maps_one_sky_position_to_one_point():
     assert out[1].data is not None and out[1].band == "r"
     with pytest.raises(ValueError, match="deviates from an affine map"):
         sf.common_tangent_plane(imgs, tol_pixels=1e-9)
+
+
+def test_a_live_psf_is_fitted_per_image():
+    # two images of the same stars through different Moffat PSFs: a PSF model in the
+    # scene has one set of parameters per image (like a sky), each recovered
+    from scenefit.models import MoffatPSF
+
+    rng = np.random.default_rng(7)
+    stars = [
+        sf.PointSource(name=f"s{i}", x=x, y=y, flux=f)
+        for i, (x, y, f) in enumerate([(-5.0, 4.0, 900.0), (6.0, -3.0, 700.0), (1.0, 7.0, 500.0)])
+    ]
+    truth = {"a": 2.0, "b": 3.2}
+    images = []
+    for label, fwhm in truth.items():
+        blank = sf.Image(np.zeros((28, 28)), sigma=1.0, psf=np.ones((15, 15)), band=label)
+        scene = sf.Scene([*stars, MoffatPSF(name="psf", fwhm=fwhm, beta=3.0)])
+        model = sf.render(scene, blank, sf.RenderSettings.fast())
+        images.append(blank.replace(data=model + rng.normal(0, 1.0, model.shape)))
+    start = sf.Scene([*stars, MoffatPSF(name="psf", fwhm=2.5, beta=sf.Param(3.0, fixed=True))])
+    res = sf.fit_joint(start, images, labels=["a", "b"], settings=sf.RenderSettings.fast())
+    for label, fwhm in truth.items():
+        a = f"psf.fwhm[{label}]"
+        assert abs(res.value(a) - fwhm) < 4 * res.error(a)
+    assert abs(res.value("psf.fwhm[a]") - res.value("psf.fwhm[b]")) > 10 * res.error("psf.fwhm[b]")

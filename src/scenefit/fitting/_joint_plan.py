@@ -6,8 +6,9 @@ flags), which differs from the others only in
 * the parameters listed in ``per_band`` (by default each source's ``flux``): one value
   per *band key* (the image's ``band``; an image without a band is its own band, keyed
   by its label), shared by the images of that band;
-* every parameter of a sky component (:class:`~scenefit.models.SkyModel`): one value
-  per image, keyed by the image's label.
+* every parameter of a sky component (:class:`~scenefit.models.SkyModel`) or of a PSF
+  model (:class:`~scenefit.models.PSFModel`, a live PSF): one value per image, keyed by
+  the image's label (each image has its own sky and its own PSF).
 
 All other free parameters (positions in tangent-plane arcsec, radii, indices, axis
 ratios, angles) are shared. The joint free vector holds each shared parameter once and
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._layout import Layout, LayoutValues, build_layout
-from ..models import SkyModel
+from ..models import PSFModel, SkyModel
 
 __all__ = ["JointPlan", "build_plan", "image_labels", "check_images"]
 
@@ -131,10 +132,11 @@ def default_per_band(scene) -> tuple[str, ...]:
 
 
 def _sky_addresses(scene) -> tuple[str, ...]:
+    """The per-image parameters: those of skies and of a PSF model."""
     return tuple(
         f"{c.name}.{p}"
         for c in scene.components
-        if isinstance(c, SkyModel)
+        if isinstance(c, (SkyModel, PSFModel))
         for p in c.param_names()
     )
 
