@@ -159,3 +159,22 @@ def test_gradients_through_ties():
         down = float(loss(layout.expand(x0 - h * np.eye(len(x0))[i], values.base)))
         expected = g[f"sersic.{c}"] + g[f"exponential.{c}"]
         assert (up - down) / (2 * h) == pytest.approx(expected, rel=1e-6)
+
+
+def test_reverse_mode_through_the_bound_transforms_is_finite_for_large_values():
+    # an unbounded parameter of 3000 (a flux) made exp(u) infinite in the unused branches
+    # of from_unconstrained, and reverse mode turned their zero cotangents into NaN
+    from scenefit.parameters import BOTH, FREE, LOWER, UPPER, from_unconstrained
+
+    kind = jnp.array([FREE, FREE, LOWER, UPPER, BOTH])
+    lo = jnp.array([-jnp.inf, -jnp.inf, 0.0, -jnp.inf, 0.1])
+    hi = jnp.array([jnp.inf, jnp.inf, jnp.inf, 5.0, 0.9])
+    u = jnp.array([3000.0, -2500.0, 3.0, -1.0, 0.5])
+
+    def f(v):
+        return jnp.sum(jnp.log(jnp.abs(from_unconstrained(v, kind, lo, hi)) + 1.0))
+
+    rev = np.asarray(jax.grad(f)(u))
+    fwd = np.asarray(jax.jacfwd(f)(u))
+    assert np.all(np.isfinite(rev))
+    np.testing.assert_allclose(rev, fwd, rtol=1e-12)

@@ -140,9 +140,12 @@ def from_unconstrained(u, kind, lo, hi):
     """
     lo = jnp.where(jnp.isfinite(lo), lo, 0.0)
     hi = jnp.where(jnp.isfinite(hi), hi, 0.0)
-    x_lower = lo + jnp.exp(u)
-    x_upper = hi - jnp.exp(-u)
-    x_both = lo + (hi - lo) * _sigmoid(u)
+    # each branch sees u only where it is used (0 elsewhere): an unbounded u of, say,
+    # 3000 would make exp(u) infinite in an unused branch, and reverse-mode derivatives
+    # multiply that branch's zero cotangent by it (0 * inf = NaN)
+    x_lower = lo + jnp.exp(jnp.where(kind == LOWER, u, 0.0))
+    x_upper = hi - jnp.exp(-jnp.where(kind == UPPER, u, 0.0))
+    x_both = lo + (hi - lo) * _sigmoid(jnp.where(kind == BOTH, u, 0.0))
     return jnp.select([kind == LOWER, kind == UPPER, kind == BOTH], [x_lower, x_upper, x_both], u)
 
 
