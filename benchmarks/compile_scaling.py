@@ -21,20 +21,8 @@ import pathlib
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = pathlib.Path(__file__).resolve().parent
-
-
-def _stages(fn, *args) -> dict:
-    t0 = time.perf_counter()
-    traced = fn.trace(*args)
-    t1 = time.perf_counter()
-    lowered = traced.lower()
-    t2 = time.perf_counter()
-    lowered.compile()
-    t3 = time.perf_counter()
-    return {"trace": t1 - t0, "lower": t2 - t1, "xla": t3 - t2}
 
 
 def measure(case: pathlib.Path) -> dict:
@@ -42,6 +30,7 @@ def measure(case: pathlib.Path) -> dict:
     import jax
     import jax.numpy as jnp
     import numpy as np
+    from profile_compile import _stages  # the same trace / lower / XLA timer
 
     import scenefit as sf
     from scenefit._imfit_cli import read_fits_image
@@ -67,7 +56,7 @@ def measure(case: pathlib.Path) -> dict:
     defect = make_defect(layout, spec, coarse, settings)
     out = {"n_galaxies": len(scene), "n_free": layout.n_free, "pixels": image.data.size}
     for name, fn in (("value", value), ("normal", normal), ("defect", defect)):
-        out[name] = {k: round(v, 3) for k, v in _stages(jax.jit(fn), u0, *args).items()}
+        out[name] = {k: round(v, 3) for k, v in _stages(jax.jit(fn), u0, *args)[0].items()}
     out["total"] = round(sum(sum(out[n].values()) for n in ("value", "normal", "defect")), 3)
     out["jax"] = jax.__version__
     return out
