@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .result import flag_lines
+
 __all__ = ["JointFitResult"]
 
 
@@ -196,11 +198,7 @@ class JointFitResult:
         err = self.errors
         for n, v in zip(self.names, self.x, strict=True):
             lines.append(f"  {n:28s} {v:14.6g} +/- {err[n]:.3g}")
-        if self.at_bound:
-            lines.append("  at a bound: " + ", ".join(self.at_bound))
-        if self.ill_conditioned:
-            lines.append("  warning: ill-conditioned covariance; some errors are infinite")
-        return "\n".join(lines)
+        return "\n".join(lines + flag_lines(self.at_bound, self.ill_conditioned))
 
     def __repr__(self) -> str:
         return (

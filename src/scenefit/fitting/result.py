@@ -135,14 +135,20 @@ class FitResult:
             lines.append(f"  {a:24s} {v:14.6g} +/- {unc[a]:.3g}{tag}")
         for label, r in self.penalties.items():
             lines.append(f"  {label:24s} residual {r:+.3g} sigma")
-        if self.at_bound:
-            lines.append("  at a bound: " + ", ".join(self.at_bound))
-        if self.ill_conditioned:
-            lines.append("  warning: ill-conditioned covariance; some errors are infinite")
-        return "\n".join(lines)
+        return "\n".join(lines + flag_lines(self.at_bound, self.ill_conditioned))
 
     def __repr__(self) -> str:
         return (
             f"FitResult({self.message!r}, {self.likelihood}={self.objective:.6g}, "
             f"dof={self.dof}, n_iter={self.n_iter}, free={len(self.free)})"
         )
+
+
+def flag_lines(at_bound, ill_conditioned) -> list[str]:
+    """The summary lines of a fit's flags: parameters at a bound, a bad covariance."""
+    lines = []
+    if at_bound:
+        lines.append("  at a bound: " + ", ".join(at_bound))
+    if ill_conditioned:
+        lines.append("  warning: ill-conditioned covariance; some errors are infinite")
+    return lines
