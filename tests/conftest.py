@@ -53,8 +53,9 @@ def _release_compiled_code():
     jax.clear_caches()
 
 
-# Parametrised cases whose check is already made by a sibling case in the default run;
-# they cost ~15 s each on a 2-core machine, so they run with ``-m slow``.
+# Cases that run with ``-m slow`` only. Each one's check is also made, on a cheaper
+# problem or by a sibling case, in the default run (named after the case); they cost
+# 30-180 s each on a loaded 2-core machine (pytest --durations, 2026-12-03).
 _HEAVY_DUPLICATES = {
     "tests/test_lm_robustness.py::test_fit_starting_exactly_on_a_bound[pa-at-user-bound]",
     "tests/test_convolution_methods.py::"
@@ -62,6 +63,32 @@ _HEAVY_DUPLICATES = {
     "tests/test_profile_totals.py::test_total_derivatives_match_finite_differences[spline6-22]",
     "tests/test_integration_budget.py::"
     "test_budget_holds_beyond_the_refinement_window[sersic n=4 r_e=15]",
+    # PSF Jacobians: test_convolution_methods, test_mixture
+    "tests/test_jacobian.py::test_sparse_jacobian_equals_dense[1-True-True]",
+    # Sersic gradients and flux: test_gradients, test_profiles_flux, test_profile_totals
+    "tests/test_model_contracts.py::test_gradients_match_finite_differences[sersic]",
+    "tests/test_model_contracts.py::test_rendered_flux_matches_the_integral_of_the_law[sersic]",
+    # banded equations: the poisson+PSF and imfit-sampling cases; points: not banded
+    "tests/test_banded_normal.py::"
+    "test_banded_normal_equations_equal_the_whole[False-True-chi2-settings0]",
+    "tests/test_banded_normal.py::"
+    "test_banded_normal_equations_equal_the_whole[True-False-chi2-settings1]",
+    "tests/test_banded_normal.py::test_a_banded_fit_equals_the_whole_fit",
+    "tests/test_banded_normal.py::test_bands_place_the_accurate_window_of_an_edge_source[-0.4]",
+    # composed-profile Jacobian: test_jacobian and the contract gradients per geometry
+    "tests/test_geometries_io.py::"
+    "test_block_sparse_jacobian_equals_dense_with_composed_profiles",
+    # ties: test_lm_recovery::test_injection_recovery, test_joint
+    "tests/test_lm_recovery.py::test_bulge_disk_with_tied_centres",
+    # the same objective: the adam case
+    "tests/test_gradient_fit.py::test_gradient_optimisers_reach_the_lm_optimum[lbfgsb]",
+    "tests/test_mixture.py::test_sparse_jacobian_equals_dense_with_mixture_profiles[moffat]",
+    # injection-recovery of the heaviest laws: their gradients and fluxes stay default
+    "tests/test_model_contracts.py::test_injection_recovery[core_sersic]",
+    "tests/test_model_contracts.py::test_injection_recovery[sersic_twist]",
+    "tests/test_model_contracts.py::test_injection_recovery[edge_on_disk]",
+    "tests/test_model_contracts.py::test_injection_recovery[spline6]",
+    "tests/test_model_contracts.py::test_injection_recovery[spline6_zero]",
 }
 
 
