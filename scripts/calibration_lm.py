@@ -30,7 +30,7 @@ def addr(k: str) -> str:
     return "flat_sky.sky" if k == "sky" else f"sersic.{k}"
 
 
-def make_mock(rng, blank):
+def make_mock(rng, blank, settings=None):
     import scenefit as sf
 
     t = dict(
@@ -48,7 +48,7 @@ def make_mock(rng, blank):
         sersic = sf.Sersic(**{k: v[k] for k in KEYS if k != "sky"})
         return sf.Scene([sersic, sf.FlatSky(sky=v["sky"])])
 
-    data = sf.render(scene(t), blank) + rng.normal(0, NOISE, SHAPE)
+    data = sf.render(scene(t), blank, settings) + rng.normal(0, NOISE, SHAPE)
     s = dict(t)
     s["x"] += rng.normal(0, 0.3)
     s["y"] += rng.normal(0, 0.3)
