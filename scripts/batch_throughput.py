@@ -5,11 +5,16 @@ flux, r_e, n, q, pa; the sky is known and subtracted), starts each fit from a pe
 guess, and times (both warm, i.e. after a first call that compiles):
 
 * ``fit_batch`` on all cutouts in one vectorised call;
-* a loop of ``fit`` over the first ``--loop-n`` cutouts (fits/s extrapolates).
+* a loop of ``fit`` over the first ``--loop-n`` cutouts (fits/s extrapolates);
+* pyimfit (Imfit's LM, default sub-pixel sampling, the same PSF, start and noise) on
+  all cutouts, in its own environment (``--pyimfit PYTHON``, default
+  ``/work/peer-venvs/pyimfit/bin/python`` or ``../peer-venvs/...`` from
+  ``../shared/bench/setup_peers.sh``; skipped when absent), through
+  ``benchmarks/_pyimfit_cutouts.py``; its time excludes the import.
 
 Prints one JSON line.
 
-    python scripts/batch_throughput.py [--n 200] [--loop-n 50] [--seed 0]
+    python scripts/batch_throughput.py [--n 200] [--loop-n 50] [--seed 0] [--pyimfit PY]
 """
 
 from __future__ import annotations
@@ -62,12 +67,70 @@ def make_cutouts(n: int, seed: int):
     return images, starts, truths
 
 
+def imfit_starts(starts, shape) -> np.ndarray:
+    """(N, 7) Imfit Sersic parameters (X0, Y0, PA, ell, n, I_e, r_e) of scenefit starts
+    on images of ``shape`` with the default pixel map (x east = left, 1 arcsec = 1 px)."""
+    from scenefit.io.imfit_config import flux_factor
+
+    h, w = shape
+    rows = []
+    for sc in starts:
+        v = {k: sc.param(f"sersic.{k}").value for k in ("x", "y", "flux", "r_e", "n", "q", "pa")}
+        ell = 1.0 - v["q"]
+        ie = v["flux"] / flux_factor("Sersic", {"ell": ell, "n": v["n"], "r_e": v["r_e"]})
+        x0 = (w - 1) / 2.0 - v["x"] + 1.0
+        y0 = (h - 1) / 2.0 + v["y"] + 1.0
+        rows.append([x0, y0, v["pa"], ell, v["n"], ie, v["r_e"]])
+    return np.asarray(rows)
+
+
+def run_pyimfit(python, images, starts) -> dict:
+    """pyimfit on the same cutouts in its own environment; {} when it is absent."""
+    import os
+    import pathlib
+    import subprocess
+    import tempfile
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    candidates = (
+        [python]
+        if python
+        else [
+            "/work/peer-venvs/pyimfit/bin/python",
+            str(root.parent / "peer-venvs" / "pyimfit" / "bin" / "python"),
+        ]
+    )
+    python = next((c for c in candidates if c and os.path.exists(c)), None)
+    if python is None:
+        return {}
+    psf = np.asarray(images[0].psf.image)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = pathlib.Path(tmp) / "cutouts.npz"
+        np.savez(
+            path,
+            data=np.stack([im.data for im in images]),
+            sigma=NOISE,
+            psf=psf / psf.sum(),
+            starts=imfit_starts(starts, images[0].shape),
+        )
+        run = subprocess.run(
+            [python, str(root / "benchmarks" / "_pyimfit_cutouts.py"), str(path)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    if run.returncode != 0:
+        return {"error": run.stderr[-500:]}
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--loop-n", type=int, default=50)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--methods", default="map,vmap", help="fit_batch methods to time")
+    ap.add_argument("--pyimfit", default=None, help="python of a pyimfit environment")
     args = ap.parse_args(argv)
 
     import jax
@@ -108,6 +171,7 @@ def main(argv=None) -> dict:
             if np.isfinite(e) and e > 0 and a != "sersic.pa":
                 pulls.append((r.value(a) - t.param(a).value) / e)
     pulls = np.asarray(pulls)
+    peer = run_pyimfit(args.pyimfit, images, starts)
     out = {
         "script": "batch_throughput",
         "n_cutouts": args.n,
@@ -130,6 +194,12 @@ def main(argv=None) -> dict:
         "loop_converged": int(sum(r.converged for r in loop)),
         "max_batch_minus_loop_in_sigma": float(max(diffs)) if diffs else None,
         "frac_abs_pull_lt_3": float(np.mean(np.abs(pulls) < 3)),
+        "pyimfit_fits_per_s": peer.get("fits_per_s"),
+        "pyimfit_converged": peer.get("converged"),
+        "pyimfit_tool": peer.get("tool"),
+        "speedup_batch_vs_pyimfit": (
+            (args.n / t_batch) / peer["fits_per_s"] if "fits_per_s" in peer else None
+        ),
         "device": jax.devices()[0].device_kind,
         "platform": jax.default_backend(),
         "cpu_count": __import__("os").cpu_count(),

@@ -4,8 +4,9 @@ The mocks are those of ``calibration_lm.py`` (a PSF-convolved Sersic with 7 para
 plus a flat sky on 48 x 48 pixels, Gaussian noise, a perturbed start; same seed, same
 draws; by default both the mocks and the model are rendered with
 ``RenderSettings.fast()``, which makes a NUTS gradient ~6x cheaper on these cutouts and
-keeps mock and model consistent). Each mock is fitted by LM, then sampled by NUTS (:func:`scenefit.fitting.
-sample_nuts`: dense mass matrix from the LM covariance, flat priors inside the bounds,
+keeps mock and model consistent). Each mock is fitted by LM, then sampled by NUTS
+(:func:`scenefit.fitting.sample_nuts`: dense mass matrix from the LM covariance, flat
+priors inside the bounds,
 bounded parameters sampled through the fitter's transforms with the log-Jacobian). The
 68% credible interval of a parameter is the central one of its marginal (16th to 84th
 percentile of the draws). Coverage is the fraction of mocks whose truth lies inside;
@@ -16,7 +17,8 @@ chains do not mix (R-hat > 1.1 on some parameter) counts as a miss on every para
 
 Prints one JSON line.
 
-    python scripts/calibration_nuts.py [--n 100] [--warmup 200] [--samples 400] [--seed 0] [--settings fast]
+    python scripts/calibration_nuts.py [--n 100] [--warmup 200] [--samples 400] [--seed 0] \
+        [--settings fast]
 """
 
 from __future__ import annotations

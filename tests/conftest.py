@@ -76,8 +76,7 @@ _HEAVY_DUPLICATES = {
     "tests/test_banded_normal.py::test_a_banded_fit_equals_the_whole_fit",
     "tests/test_banded_normal.py::test_bands_place_the_accurate_window_of_an_edge_source[-0.4]",
     # composed-profile Jacobian: test_jacobian and the contract gradients per geometry
-    "tests/test_geometries_io.py::"
-    "test_block_sparse_jacobian_equals_dense_with_composed_profiles",
+    "tests/test_geometries_io.py::test_block_sparse_jacobian_equals_dense_with_composed_profiles",
     # ties: test_lm_recovery::test_injection_recovery, test_joint
     "tests/test_lm_recovery.py::test_bulge_disk_with_tied_centres",
     # the same objective: the adam case

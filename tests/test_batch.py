@@ -49,10 +49,10 @@ def test_batch_equals_loop_of_single_fits_and_isolates_failures(method):
     cases = [_cutout(s) for s in range(3)] + [_cutout(9, mask_all_but=3)]
     images = [c[0] for c in cases]
     starts = [_start(c[1]) for c in cases]
-    batch = fit_batch(starts, images, method=method)
+    batch = fit_batch(starts, images, method=method, staged=False)
     assert len(batch) == 4
     for k in range(3):
-        single = fit(starts[k], images[k], staged=False)  # the batch is unstaged
+        single = fit(starts[k], images[k], staged=False)
         assert batch[k].converged and single.converged
         assert batch[k].n_iter == single.n_iter  # own damping and convergence history
         for a in single.free:
@@ -62,6 +62,23 @@ def test_batch_equals_loop_of_single_fits_and_isolates_failures(method):
     # 3 valid pixels for 7 free parameters: flagged, not fitted
     assert not batch[3].converged
     assert batch[3].status == 6
+
+
+def test_staged_batch_reaches_the_staged_single_fits():
+    # both converge on the accurate rule through the cheap one; the optimum is the same
+    # to a small fraction of sigma and the reported objective is the accurate one
+    cases = [_cutout(s) for s in (3, 4)]
+    images = [c[0] for c in cases]
+    starts = [_start(c[1]) for c in cases]
+    batch = fit_batch(starts, images, method="map")
+    for k in range(2):
+        single = fit(starts[k], images[k])
+        unstaged = fit(starts[k], images[k], staged=False)
+        assert batch[k].converged
+        assert batch[k].objective == pytest.approx(unstaged.objective, abs=1e-4)
+        for a in single.free:
+            assert abs(batch[k].value(a) - unstaged.value(a)) < 1e-3 * unstaged.error(a), a
+            assert batch[k].error(a) == pytest.approx(single.error(a), rel=1e-3)
 
 
 def test_one_template_scene_for_all_images():
