@@ -23,6 +23,7 @@ import warnings
 
 import numpy as np
 
+from .cmos import CMOS
 from .psf import PixelPSF
 
 __all__ = ["Image"]
@@ -66,6 +67,9 @@ class Image:
         Detected counts per image unit (used by the Poisson likelihood).
     wcs : astropy.wcs.WCS, optional
         Celestial WCS, kept for reporting sky coordinates.
+    cmos : CMOS, optional
+        Only a sub-square of each pixel is sensitive (:class:`~scenefit.cmos.CMOS`);
+        the renderer integrates over it instead of the whole pixel.
 
     Examples
     --------
@@ -89,6 +93,7 @@ class Image:
         "band",
         "gain",
         "wcs",
+        "cmos",
     )
 
     def __init__(
@@ -109,6 +114,7 @@ class Image:
         band: str | None = None,
         gain: float = 1.0,
         wcs=None,
+        cmos: CMOS | None = None,
     ):
         d = _as_float_array(data, "data")
         if d.ndim != 2 or d.size == 0:
@@ -149,6 +155,11 @@ class Image:
             psf = PixelPSF(psf, psf_oversampling)
         if not (np.isfinite(gain) and gain > 0):
             raise ValueError(f"gain must be positive and finite, got {gain!r}")
+        if cmos is not None and not isinstance(cmos, CMOS):
+            raise TypeError(
+                f"cmos must be a scenefit.cmos.CMOS (e.g. CMOS(size=0.6, offset=(0, 0))), "
+                f"got {type(cmos).__name__}"
+            )
 
         s = object.__setattr__
         s(self, "data", _readonly(d))
@@ -162,6 +173,7 @@ class Image:
         s(self, "band", band)
         s(self, "gain", float(gain))
         s(self, "wcs", wcs)
+        s(self, "cmos", cmos)
 
     def __setattr__(self, name, value):
         raise AttributeError("Image is immutable; use Image.replace(...) for a modified copy")
@@ -227,6 +239,7 @@ class Image:
             band=self.band,
             gain=self.gain,
             wcs=self.wcs,
+            cmos=self.cmos,
         )
         if {"sigma", "variance"} & changes.keys():
             kw.pop("invvar")
