@@ -29,6 +29,7 @@ import jax
 import jax.numpy as jnp
 
 from ._core_geometry import geometry_edge_integrals
+from ._pixmap import has_sip, sky_of_pixels
 from ._quadrature import line_rule
 
 __all__ = ["core_block"]
@@ -86,7 +87,7 @@ def core_block(frac, prm, pc, grid, geom, nw, nodes, geometry=None):
         Grid indices of the block (may fall outside the grid).
     """
     x0, y0, s, _ = grid[:4]
-    cd, crpix, ref = geom
+    cd = geom[0]
     step = 1.0 / s
     cell = grid[4] if len(grid) > 4 else step  # a CMOS grid: cells of another size
     flux, law = prm[2], prm[3:-2]
@@ -120,11 +121,17 @@ def core_block(frac, prm, pc, grid, geom, nw, nodes, geometry=None):
 
 
 def _circularised(prm, X, Y, geom):
-    """Circularised offsets (..., 2) from the centre of the image-pixel points (X, Y)."""
-    cd, crpix, ref = geom
+    """Circularised offsets (..., 2) from the centre of the image-pixel points (X, Y)
+    (with SIP, corners mapped through the full map: cells become quadrilaterals with
+    straight edges)."""
+    cd, crpix, ref = geom[:3]
     xc, yc, q, pa = prm[0], prm[1], prm[-2], prm[-1]
-    xi = ref[0] + cd[0, 0] * (X - crpix[0]) + cd[0, 1] * (Y - crpix[1]) - xc
-    eta = ref[1] + cd[1, 0] * (X - crpix[0]) + cd[1, 1] * (Y - crpix[1]) - yc
+    if has_sip(geom):
+        xi, eta = sky_of_pixels(geom, X, Y)
+        xi, eta = xi - xc, eta - yc
+    else:
+        xi = ref[0] + cd[0, 0] * (X - crpix[0]) + cd[0, 1] * (Y - crpix[1]) - xc
+        eta = ref[1] + cd[1, 0] * (X - crpix[0]) + cd[1, 1] * (Y - crpix[1]) - yc
     th = jnp.deg2rad(pa)
     a = xi * jnp.sin(th) + eta * jnp.cos(th)
     b = (xi * jnp.cos(th) - eta * jnp.sin(th)) / q

@@ -10,6 +10,7 @@ from ..models import Sersic
 from ._core import core_block
 from ._enclosed import enclosed_fraction
 from ._imfit_sampling import imfit_component_image
+from ._pixmap import area_factor, has_sip, pixel_of_sky, sky_of_pixels
 from ._quadrature import embedded_pixel_rule, pixel_rule
 
 __all__ = [
@@ -78,11 +79,19 @@ def bind_law(law_cls, settings):
 def _weighted_samples(law_cls, prm, X, Y, step, dx, dy, geom):
     """Flux density samples (image units per pixel) at the rule nodes ``dx, dy`` of the
     pixels centred at (X, Y): array (..., m)."""
-    cd, crpix, ref = geom
+    cd, crpix, ref = geom[:3]
     xc, yc, flux = prm[0], prm[1], prm[2]
     law, q, pa = law_cls.unpack(prm)
     amp = flux / (q * law_cls.total(law))
     area = jnp.abs(jnp.linalg.det(cd)) * step * step
+    if has_sip(geom):  # sky positions from the full map, areas from its Jacobian
+        Xs, Ys = X[..., None] + dx * step, Y[..., None] + dy * step
+        sx, sy = sky_of_pixels(geom, Xs, Ys)
+        area = area * area_factor(geom, Xs, Ys)
+        dxi, deta = sx - xc, sy - yc
+        if not law_cls.HAS_Q:
+            return amp * area * law_cls.surface(dxi, deta, q, pa, law)
+        return amp * area * law_cls.radial(law_cls.radius(dxi, deta, q, pa, law), law)
     xi = ref[0] + cd[0, 0] * (X - crpix[0]) + cd[0, 1] * (Y - crpix[1]) - xc
     eta = ref[1] + cd[1, 0] * (X - crpix[0]) + cd[1, 1] * (Y - crpix[1]) - yc
     oxi = (cd[0, 0] * dx + cd[0, 1] * dy) * step
@@ -234,8 +243,7 @@ def _far_and_window(law, law_cls, prm, rows, frame, geom, settings):
     X, Y = _centres(rows)
     far_order = min(settings.far_order, settings.quad_order)
     far = profile_pixels(law, prm, X, Y, grid_cell(frame), far_order, geom)
-    cd, crpix, ref = geom
-    pc = crpix + jnp.linalg.inv(cd) @ (jax.lax.stop_gradient(prm[:2]) - ref)
+    pc = _centre_pixel(geom, prm)
     j0 = jnp.clip(jnp.round((pc[0] - x0) * s).astype(int) - ww // 2, 0, wf - ww)
     i0 = jnp.clip(jnp.round((pc[1] - y0) * s).astype(int) - wh // 2, 0, hf - wh)
     window = (x0 + j0 / s, y0 + i0 / s, s, (wh, ww)) + tuple(frame[4:])
@@ -281,14 +289,21 @@ def _accurate_zone(law, law_cls, prm, grid, geom, settings):
     else:
         img, est = profile_pixels(law, prm, X, Y, step, order, geom), None
     if settings.refine_size:
-        cd, crpix, ref = geom
-        pc = crpix + jnp.linalg.inv(cd) @ (jax.lax.stop_gradient(prm[:2]) - ref)
+        pc = _centre_pixel(geom, prm)
         img, rows, cols = _refine_core(law, law_cls, prm, img, pc, grid, geom, settings)
         if adaptive:  # the core is exact (or refined): no budget for it
             est = est.at[rows[:, None], cols[None, :]].set(0.0, mode="drop")
     if adaptive:
         img = refine_worst(law, prm, img, est, X, Y, step, geom, settings)
     return img
+
+
+def _centre_pixel(geom, prm):
+    """Pixel of a component's centre (no gradient: it only places windows and blocks)."""
+    cd, crpix, ref = geom[:3]
+    if has_sip(geom):
+        return pixel_of_sky(geom, jax.lax.stop_gradient(prm[:2]))
+    return crpix + jnp.linalg.inv(cd) @ (jax.lax.stop_gradient(prm[:2]) - ref)
 
 
 def _refine_core(law, law_cls, prm, img, pc, grid, geom, settings):

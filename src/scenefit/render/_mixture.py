@@ -33,6 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._integrate import linearize_group
+from ._pixmap import local_affine
 
 __all__ = [
     "NO_PSF",
@@ -79,7 +80,7 @@ def mixture_image(law_cls, prm, shape, geom, psf_mix, order=2, box=None):
     array (H, W)
         Flux per pixel, image units.
     """
-    cd, crpix, ref = geom
+    cd, crpix, ref = local_affine(geom, prm[:2])  # SIP: the map tangent at the centre
     a, ox, oy = (1.0, 0.0, 0.0) if box is None else box
     var = PIXEL_VARIANCE * a * a
     flux, law, q, pa = prm[2], prm[3:-2], prm[-2], prm[-1]

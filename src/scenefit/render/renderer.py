@@ -41,6 +41,7 @@ from ._conv_cost import choose_convolution
 from ._convolve import bin_image, convolve, convolve_with_points, deposit_points, point_spectra
 from ._integrate import profile_group_jacobian, render_profile_group
 from ._mixture import NO_PSF, mixture_group_jacobian, render_mixture_group
+from ._pixmap import pixel_of_sky
 from ._psf_mixture import fit_psf_mixture
 from ._psf_model import draw_psf_model, live_psf_group, live_psf_spec
 from ._subpixel import centred_group_jacobian, render_centred_group
@@ -91,6 +92,8 @@ def image_inputs(image, layout: Layout | None = None) -> dict:
         "ref": jnp.asarray(image.ref_sky),
         "psf": None if image.psf is None else jnp.asarray(image.psf.image),
     }
+    if getattr(image, "sip", None) is not None:
+        out["sip"] = {k: jnp.asarray(v) for k, v in image.sip.as_inputs().items()}
     if layout is not None:
         live_psf_group(layout)  # raises for an invalid PSF-model scene
     if image.psf is not None and layout is not None and _has_mixtures(layout):
@@ -217,8 +220,11 @@ class _Grid:
 
     def point_coords(self, prm, inputs):
         """(K, 3) [col, row, flux] of point sources on the fine grid."""
-        cdinv = jnp.linalg.inv(inputs["cd"])
-        pc = inputs["crpix"][None, :] + (prm[:, :2] - inputs["ref"][None, :]) @ cdinv.T
+        if "sip" in inputs:
+            pc = jax.vmap(lambda sky: pixel_of_sky(_geom(inputs), sky))(prm[:, :2])
+        else:
+            cdinv = jnp.linalg.inv(inputs["cd"])
+            pc = inputs["crpix"][None, :] + (prm[:, :2] - inputs["ref"][None, :]) @ cdinv.T
         col = (pc[:, 0] - self.x0) * self.s
         row = (pc[:, 1] - self.y0) * self.s
         return jnp.stack([col, row, prm[:, 2]], axis=1)
@@ -326,7 +332,18 @@ def _has_mixtures(layout: Layout) -> bool:
 
 
 def _geom(inputs):
+    """The pixel -> sky map of :mod:`._integrate` (with SIP coefficients: 4 entries)."""
+    if "sip" in inputs:
+        return (inputs["cd"], inputs["crpix"], inputs["ref"], inputs["sip"])
     return (inputs["cd"], inputs["crpix"], inputs["ref"])
+
+
+def _check_sip(settings: RenderSettings, inputs) -> None:
+    if "sip" in inputs and (settings.subpixel_shift is not None or settings.sampling == "imfit"):
+        raise ValueError(
+            "SIP images need settings.subpixel_shift=None and sampling 'adaptive' or "
+            f"'center' (got {settings.subpixel_shift!r}, {settings.sampling!r})"
+        )
 
 
 def _with_live_psf(layout, g: _Grid, p, inputs):
@@ -371,6 +388,7 @@ def make_renderer(layout: Layout, spec: ImageSpec, settings: RenderSettings):
     render_group = render_centred_group if settings.subpixel_shift else render_profile_group
 
     def render(p, inputs):
+        _check_sip(settings, inputs)
         inputs = _with_live_psf(layout, g, p, inputs)
         conv = jnp.zeros((g.hf, g.wf))
         points = []
@@ -466,6 +484,7 @@ def _model_and_jacobian(layout, g, settings, frame, p, inputs):
     """Model and block-sparse Jacobian on the grid ``g`` (``frame``: the full grid when
     ``g`` is a band of it)."""
     group_jacobian = centred_group_jacobian if settings.subpixel_shift else profile_group_jacobian
+    _check_sip(settings, inputs)
     free_pos = {i: j for j, i in enumerate(layout.free_index)}
     n_free = layout.n_free
     inputs = _with_live_psf(layout, g, p, inputs)
