@@ -306,7 +306,10 @@ class Image:
         return (
             f'Image(shape={self.shape}, scale={self.pixel_scale:.4g}"/px, '
             f"masked={int(self.mask.sum())}, psf={psf}, band={self.band!r}, "
-            f"zeropoint={self.zeropoint})"
+            f"zeropoint={self.zeropoint}"
+            + ("" if self.cmos is None else f", cmos={self.cmos!r}")
+            + ("" if self.sip is None else f", sip={self.sip!r}")
+            + ")"
         )
 
     # ------------------------------------------------------------ constructors
