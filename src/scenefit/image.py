@@ -14,6 +14,9 @@ Conventions
   pixel scale: north up, east left (the usual display of a FITS image), so a position
   angle east of north is counter-clockwise from +y, as in Imfit and GALFIT. The
   reference pixel defaults to the image centre and maps to (0, 0).
+* With a SIP distortion (:class:`~scenefit.sip.SIP`, read from FITS ``-SIP`` headers)
+  the affine map acts on the undistorted pixel: ``[xi, eta] = ref_sky + cd @
+  (sip.distort(x, y) - crpix)``; pixel areas then vary (:meth:`Image.pixel_areas`).
 * ``mask`` is True where a pixel is excluded. NaN data pixels are masked automatically.
 """
 
@@ -23,7 +26,9 @@ import warnings
 
 import numpy as np
 
+from .cmos import CMOS
 from .psf import PixelPSF
+from .sip import SIP
 
 __all__ = ["Image"]
 
@@ -66,6 +71,12 @@ class Image:
         Detected counts per image unit (used by the Poisson likelihood).
     wcs : astropy.wcs.WCS, optional
         Celestial WCS, kept for reporting sky coordinates.
+    cmos : CMOS, optional
+        Only a sub-square of each pixel is sensitive (:class:`~scenefit.cmos.CMOS`);
+        the renderer integrates over it instead of the whole pixel.
+    sip : SIP, optional
+        SIP distortion applied before the affine map (:mod:`scenefit.sip`);
+        :meth:`from_fits` and :meth:`from_nddata` read it from the WCS.
 
     Examples
     --------
@@ -89,6 +100,8 @@ class Image:
         "band",
         "gain",
         "wcs",
+        "cmos",
+        "sip",
     )
 
     def __init__(
@@ -109,6 +122,8 @@ class Image:
         band: str | None = None,
         gain: float = 1.0,
         wcs=None,
+        cmos: CMOS | None = None,
+        sip: SIP | None = None,
     ):
         d = _as_float_array(data, "data")
         if d.ndim != 2 or d.size == 0:
@@ -149,6 +164,11 @@ class Image:
             psf = PixelPSF(psf, psf_oversampling)
         if not (np.isfinite(gain) and gain > 0):
             raise ValueError(f"gain must be positive and finite, got {gain!r}")
+        if cmos is not None and not isinstance(cmos, CMOS):
+            raise TypeError(
+                f"cmos must be a scenefit.cmos.CMOS (e.g. CMOS(size=0.6, offset=(0, 0))), "
+                f"got {type(cmos).__name__}"
+            )
 
         s = object.__setattr__
         s(self, "data", _readonly(d))
@@ -162,6 +182,10 @@ class Image:
         s(self, "band", band)
         s(self, "gain", float(gain))
         s(self, "wcs", wcs)
+        s(self, "cmos", cmos)
+        if sip is not None and not isinstance(sip, SIP):
+            raise TypeError(f"sip must be a scenefit.sip.SIP, got {type(sip).__name__}")
+        s(self, "sip", sip)
 
     def __setattr__(self, name, value):
         raise AttributeError("Image is immutable; use Image.replace(...) for a modified copy")
@@ -178,9 +202,17 @@ class Image:
         with np.errstate(divide="ignore"):
             return np.where(self.invvar > 0, 1.0 / np.sqrt(self.invvar), np.inf)
 
+    def pixel_areas(self) -> np.ndarray:
+        """Tangent-plane area of every pixel, arcsec^2 (H, W): |det cd| times the
+        integral of the SIP Jacobian determinant over the pixel (exact for the
+        polynomial); |det cd| everywhere without SIP."""
+        if self.sip is None:
+            return np.full(self.shape, self.pixel_area)
+        return self.pixel_area * self.sip.pixel_areas(self.shape)
+
     @property
     def pixel_area(self) -> float:
-        """Pixel area in arcsec^2 (|det cd|)."""
+        """Pixel area in arcsec^2 (|det cd|; at the SIP origin with a distortion)."""
         return float(abs(np.linalg.det(self.cd)))
 
     @property
@@ -197,6 +229,8 @@ class Image:
     def pixel_to_sky(self, x, y):
         """Tangent-plane (xi, eta) in arcsec of 0-based pixel coordinates (x, y)."""
         x, y = np.asarray(x, float), np.asarray(y, float)
+        if self.sip is not None:
+            x, y = self.sip.distort(x, y)
         dx, dy = x - self.crpix[0], y - self.crpix[1]
         xi = self.ref_sky[0] + self.cd[0, 0] * dx + self.cd[0, 1] * dy
         eta = self.ref_sky[1] + self.cd[1, 0] * dx + self.cd[1, 1] * dy
@@ -207,10 +241,11 @@ class Image:
         inv = np.linalg.inv(self.cd)
         a = np.asarray(xi, float) - self.ref_sky[0]
         b = np.asarray(eta, float) - self.ref_sky[1]
-        return (
-            self.crpix[0] + inv[0, 0] * a + inv[0, 1] * b,
-            self.crpix[1] + inv[1, 0] * a + inv[1, 1] * b,
-        )
+        x = self.crpix[0] + inv[0, 0] * a + inv[0, 1] * b
+        y = self.crpix[1] + inv[1, 0] * a + inv[1, 1] * b
+        if self.sip is not None:
+            x, y = self.sip.undistort(x, y, newton=6)
+        return x, y
 
     # ------------------------------------------------------------------ copies
     def replace(self, **changes) -> Image:
@@ -227,6 +262,8 @@ class Image:
             band=self.band,
             gain=self.gain,
             wcs=self.wcs,
+            cmos=self.cmos,
+            sip=self.sip,
         )
         if {"sigma", "variance"} & changes.keys():
             kw.pop("invvar")
@@ -261,6 +298,7 @@ class Image:
             mask=self.mask[sl],
             crpix=self.crpix - np.array([c0, r0], dtype=float),
             wcs=wcs,
+            sip=None if self.sip is None else self.sip.shifted(-c0, -r0),
         )
 
     def __repr__(self) -> str:
@@ -268,7 +306,10 @@ class Image:
         return (
             f'Image(shape={self.shape}, scale={self.pixel_scale:.4g}"/px, '
             f"masked={int(self.mask.sum())}, psf={psf}, band={self.band!r}, "
-            f"zeropoint={self.zeropoint})"
+            f"zeropoint={self.zeropoint}"
+            + ("" if self.cmos is None else f", cmos={self.cmos!r}")
+            + ("" if self.sip is None else f", sip={self.sip!r}")
+            + ")"
         )
 
     # ------------------------------------------------------------ constructors
@@ -305,7 +346,7 @@ class Image:
         if getattr(nd, "psf", None) is not None:
             kw["psf"] = np.asarray(nd.psf)
         if nd.wcs is not None:
-            kw.update(_wcs_kwargs(nd.wcs))
+            kw.update(_wcs_kwargs(nd.wcs, np.shape(nd.data)))
         kw.update(kwargs)
         return cls(np.asarray(nd.data, float), **kw)
 
@@ -338,7 +379,7 @@ class Image:
         kw = {}
         wcs = _header_wcs(header, path)
         if wcs is not None:
-            kw.update(_wcs_kwargs(wcs))
+            kw.update(_wcs_kwargs(wcs, data.shape))
         if "zeropoint" not in kwargs:
             for key in ("MAGZERO", "MAGZP", "ZEROPT", "ZP"):
                 if key in header:
@@ -409,9 +450,10 @@ def _header_wcs(header, path):
     return wcs if wcs.has_celestial else None
 
 
-def _wcs_kwargs(wcs) -> dict:
-    """Affine tangent-plane map (cd, crpix, ref_sky) of a celestial astropy WCS."""
+def _wcs_kwargs(wcs, shape=None) -> dict:
+    """Tangent-plane map (cd, crpix, ref_sky and SIP) of a celestial astropy WCS."""
     cel = wcs.celestial
+    sip = SIP.from_wcs(wcs, shape)
     cd = np.asarray(cel.pixel_scale_matrix, float) * 3600.0  # deg -> arcsec
     if not np.all(np.isfinite(cd)) or np.linalg.det(cd) == 0:
         raise ValueError("the WCS has a singular or non-finite CD/PC matrix")
@@ -419,5 +461,6 @@ def _wcs_kwargs(wcs) -> dict:
         "cd": cd,
         "crpix": np.asarray(cel.wcs.crpix, float) - 1.0,
         "ref_sky": (0.0, 0.0),
-        "wcs": cel,
+        "wcs": wcs if sip is not None else cel,
+        "sip": sip,
     }

@@ -12,8 +12,10 @@ about one point,
 
 (radians -> arcsec; xi east, eta north, as everywhere in scenefit), and fits the affine
 map ``[xi, eta] = ref_sky + cd @ ([x, y] - crpix)`` to a grid of the image's pixels.
-The re-projected map is not exactly affine (TAN about another point, SIP distortion);
-the largest deviation on the grid is checked against a tolerance in pixels.
+An image with a SIP distortion keeps it: the affine map is fitted to its undistorted
+pixels (:mod:`scenefit.sip`). The re-projected map is not exactly affine (TAN about
+another point); the largest deviation on the grid is checked against a tolerance in
+pixels.
 """
 
 from __future__ import annotations
@@ -66,8 +68,8 @@ def common_tangent_plane(images, center=None, *, tol_pixels: float = 0.01, n_gri
     ------
     ValueError
         If an image has no WCS, or its map deviates from affine by more than
-        ``tol_pixels`` (a field too large for one affine map, or strong SIP
-        distortion, which scenefit does not model).
+        ``tol_pixels`` (a field too large for one affine map after the image's SIP
+        distortion).
 
     Examples
     --------
@@ -110,8 +112,11 @@ def _reprojected(img, i, ra0, dec0, tol_pixels, n_grid):
     cx, cy = (w - 1) / 2.0, (h - 1) / 2.0
     x, y = np.meshgrid(np.linspace(-0.5, w - 0.5, n_grid), np.linspace(-0.5, h - 0.5, n_grid))
     x, y = x.ravel(), y.ravel()
-    ra, dec = img.wcs.pixel_to_world_values(x, y)  # 0-based pixels
+    ra, dec = img.wcs.pixel_to_world_values(x, y)  # 0-based pixels, SIP included
     xi, eta = gnomonic(ra, dec, ra0, dec0)
+    if img.sip is not None:  # the affine map acts on the undistorted pixels
+        x, y = img.sip.distort(x, y)
+        cx, cy = img.sip.distort(np.float64(cx), np.float64(cy))
     design = np.stack([np.ones_like(x), x - cx, y - cy], axis=1)
     coef, *_ = np.linalg.lstsq(design, np.stack([xi, eta], axis=1), rcond=None)
     ref = coef[0]
@@ -122,6 +127,6 @@ def _reprojected(img, i, ra0, dec0, tol_pixels, n_grid):
         raise ValueError(
             f"images[{i}]: its WCS deviates from an affine map on the common tangent "
             f"plane by {dev / scale:.3g} px (tolerance {tol_pixels} px); the field is too "
-            "large or too distorted (SIP is not modelled): use smaller cutouts"
+            "large for one tangent plane: use smaller cutouts"
         )
     return img.replace(cd=cd, crpix=(cx, cy), ref_sky=(float(ref[0]), float(ref[1])))

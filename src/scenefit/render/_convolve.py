@@ -102,13 +102,16 @@ def point_spectra(points, fft_shape):
     return points[:, 2, None, None] * ey[:, :, None] * ex[:, None, :]
 
 
-def point_image(points, psf, fft_shape, out_shape):
-    """Sum of PSF images placed at ``points`` by Fourier phase ramps, (H, W)."""
+def point_image(points, psf, fft_shape, out_shape, response=None):
+    """Sum of PSF images placed at ``points`` by Fourier phase ramps, (H, W)
+    (``response``: an optional multiplier of their spectra)."""
     spec = point_spectra(points, fft_shape).sum(axis=0, keepdims=True)
+    if response is not None:
+        spec = spec * response[None]
     return _spectra_to_images(spec, psf, fft_shape, out_shape)[0]
 
 
-def convolve_with_points(model, psf, points, fft_shape, method="fft"):
+def convolve_with_points(model, psf, points, fft_shape, method="fft", response=None):
     """Linear convolution of ``model`` with ``psf``, plus PSF-shaped point sources.
 
     Parameters
@@ -126,6 +129,8 @@ def convolve_with_points(model, psf, points, fft_shape, method="fft"):
         Transform size, at least (Hm + Ph - 1, Wm + Pw - 1) so that nothing wraps.
     method : {"fft", "direct"}
         How the model is convolved (the points always use the FFT).
+    response : array (Ny, Nx // 2 + 1), optional
+        Multiplier of the points' spectra (a CMOS pixel response; default none).
 
     Returns
     -------
@@ -134,11 +139,12 @@ def convolve_with_points(model, psf, points, fft_shape, method="fft"):
     """
     if method == "fft" and points is not None:  # one transform for model and points
         spec = jnp.fft.rfft2(model[None], s=fft_shape)
-        spec = spec + point_spectra(points, fft_shape).sum(axis=0, keepdims=True)
+        pts = point_spectra(points, fft_shape).sum(axis=0, keepdims=True)
+        spec = spec + (pts if response is None else pts * response[None])
         return _spectra_to_images(spec, psf, fft_shape, model.shape)[0]
     out = convolve(model[None], psf, method, fft_shape)[0]
     if points is not None:
-        out = out + point_image(points, psf, fft_shape, model.shape)
+        out = out + point_image(points, psf, fft_shape, model.shape, response)
     return out
 
 

@@ -29,6 +29,7 @@ import jax
 import jax.numpy as jnp
 
 from ._core_geometry import geometry_edge_integrals
+from ._pixmap import has_sip, sky_of_pixels
 from ._quadrature import line_rule
 
 __all__ = ["core_block"]
@@ -85,37 +86,29 @@ def core_block(frac, prm, pc, grid, geom, nw, nodes, geometry=None):
     rows, cols : int arrays (nw,)
         Grid indices of the block (may fall outside the grid).
     """
-    x0, y0, s, _ = grid
-    cd, crpix, ref = geom
+    x0, y0, s, _ = grid[:4]
+    cd = geom[0]
     step = 1.0 / s
-    xc, yc, flux = prm[0], prm[1], prm[2]
-    law, q, pa = prm[3:-2], prm[-2], prm[-1]
+    cell = grid[4] if len(grid) > 4 else step  # a CMOS grid: cells of another size
+    flux, law = prm[2], prm[3:-2]
     ex, ey = x0 - 0.5 * step, y0 - 0.5 * step  # outer edge of the first grid pixel
     i0 = jnp.floor((pc[0] - ex) / step).astype(int) - nw // 2
     j0 = jnp.floor((pc[1] - ey) / step).astype(int) - nw // 2
     cols, rows = i0 + jnp.arange(nw), j0 + jnp.arange(nw)
+    if cell != step:
+        X = (x0 + cols * step)[None, :] + jnp.zeros((nw, 1))
+        Y = (y0 + rows * step)[:, None] + jnp.zeros((1, nw))
+        vals = _separate_cells(frac, prm, X, Y, cell, geom, nodes, geometry)
+        return vals, rows, cols
     k = jnp.arange(nw + 1)
     X = (ex + (i0 + k) * step)[None, :] + jnp.zeros((nw + 1, 1))
     Y = (ey + (j0 + k) * step)[:, None] + jnp.zeros((1, nw + 1))
-    xi = ref[0] + cd[0, 0] * (X - crpix[0]) + cd[0, 1] * (Y - crpix[1]) - xc
-    eta = ref[1] + cd[1, 0] * (X - crpix[0]) + cd[1, 1] * (Y - crpix[1]) - yc
-    th = jnp.deg2rad(pa)
-    a = xi * jnp.sin(th) + eta * jnp.cos(th)
-    b = (xi * jnp.cos(th) - eta * jnp.sin(th)) / q
-    U = jnp.stack([a, b], axis=-1)  # corners (nw + 1, nw + 1, 2), [row, col]
+    U = _circularised(prm, X, Y, geom)  # corners (nw + 1, nw + 1, 2), [row, col]
     # every edge in one call (one copy of the law in the compiled program)
     m = (nw + 1) * nw
     starts = jnp.concatenate([U[:, :-1].reshape(m, 2), U[:-1, :].reshape(m, 2)])
     ends = jnp.concatenate([U[:, 1:].reshape(m, 2), U[1:, :].reshape(m, 2)])
-    if geometry is None:
-        e = _edge_integrals(frac, law, starts, ends, nodes)
-    else:
-        geo, n_law = geometry
-        lp, gp = law[:n_law], law[n_law:]
-        e = geometry_edge_integrals(
-            frac, lp, lambda u, v: geo.radius_uv(u, v, gp), starts, ends, nodes
-        )
-        flux = flux / geo.area(gp)
+    e, flux = _edges(frac, law, flux, starts, ends, nodes, geometry)
     h = e[:m].reshape(nw + 1, nw)  # along x
     v = e[m:].reshape(nw, nw + 1)  # along y
     # pixel (j, i): corners (i, j) -> (i+1, j) -> (i+1, j+1) -> (i, j+1), a closed loop
@@ -125,3 +118,52 @@ def core_block(frac, prm, pc, grid, geom, nw, nodes, geometry=None):
     orient = -jnp.sign(jnp.linalg.det(cd))
     vals = jax.lax.stop_gradient(orient) * flux / (2.0 * jnp.pi) * loop
     return vals, rows, cols
+
+
+def _circularised(prm, X, Y, geom):
+    """Circularised offsets (..., 2) from the centre of the image-pixel points (X, Y)
+    (with SIP, corners mapped through the full map: cells become quadrilaterals with
+    straight edges)."""
+    cd, crpix, ref = geom[:3]
+    xc, yc, q, pa = prm[0], prm[1], prm[-2], prm[-1]
+    if has_sip(geom):
+        xi, eta = sky_of_pixels(geom, X, Y)
+        xi, eta = xi - xc, eta - yc
+    else:
+        xi = ref[0] + cd[0, 0] * (X - crpix[0]) + cd[0, 1] * (Y - crpix[1]) - xc
+        eta = ref[1] + cd[1, 0] * (X - crpix[0]) + cd[1, 1] * (Y - crpix[1]) - yc
+    th = jnp.deg2rad(pa)
+    a = xi * jnp.sin(th) + eta * jnp.cos(th)
+    b = (xi * jnp.cos(th) - eta * jnp.sin(th)) / q
+    return jnp.stack([a, b], axis=-1)
+
+
+def _edges(frac, law, flux, starts, ends, nodes, geometry):
+    """Edge integrals of the segments ``starts -> ends`` and the flux they scale."""
+    if geometry is None:
+        return _edge_integrals(frac, law, starts, ends, nodes), flux
+    geo, n_law = geometry
+    lp, gp = law[:n_law], law[n_law:]
+    e = geometry_edge_integrals(frac, lp, lambda u, v: geo.radius_uv(u, v, gp), starts, ends, nodes)
+    return e, flux / geo.area(gp)
+
+
+def _separate_cells(frac, prm, X, Y, cell, geom, nodes, geometry):
+    """Fluxes of square cells of side ``cell`` (image pixels) centred at (X, Y), each
+    with its own four edges (cells that do not tile the plane: CMOS sensitive squares,
+    which leave gaps or overlap)."""
+    cd = geom[0]
+    law, flux = prm[3:-2], prm[2]
+    h = 0.5 * cell
+    corner = [_circularised(prm, X + sx * h, Y + sy * h, geom) for sx, sy in _CORNERS]
+    c00, c10, c11, c01 = corner  # counter-clockwise in (x, y)
+    starts = jnp.stack([c00, c10, c01, c00]).reshape(-1, 2)  # bottom, right, top, left
+    ends = jnp.stack([c10, c11, c11, c01]).reshape(-1, 2)
+    e, flux = _edges(frac, law, flux, starts, ends, nodes, geometry)
+    bottom, right, top, left = e.reshape((4,) + X.shape)
+    loop = bottom + right - top - left
+    orient = -jnp.sign(jnp.linalg.det(cd))
+    return jax.lax.stop_gradient(orient) * flux / (2.0 * jnp.pi) * loop
+
+
+_CORNERS = ((-1.0, -1.0), (1.0, -1.0), (1.0, 1.0), (-1.0, 1.0))

@@ -10,6 +10,7 @@ from ..models import Sersic
 from ._core import core_block
 from ._enclosed import enclosed_fraction
 from ._imfit_sampling import imfit_component_image
+from ._pixmap import area_factor, has_sip, pixel_of_sky, sky_of_pixels
 from ._quadrature import embedded_pixel_rule, pixel_rule
 
 __all__ = [
@@ -23,7 +24,15 @@ __all__ = [
     "render_profile_group",
     "profile_group_jacobian",
     "linearize_group",
+    "grid_cell",
 ]
+
+
+def grid_cell(grid) -> float:
+    """Side (image pixels) of the cell integrated around each node of a render grid:
+    the grid spacing 1 / s, or a CMOS sensitive square's side (the optional fifth entry
+    of the grid tuple, ``renderer._Grid.fine``)."""
+    return grid[4] if len(grid) > 4 else 1.0 / grid[2]
 
 
 #: pixels fainter than this fraction of the component's brightest pixel get an absolute
@@ -70,11 +79,19 @@ def bind_law(law_cls, settings):
 def _weighted_samples(law_cls, prm, X, Y, step, dx, dy, geom):
     """Flux density samples (image units per pixel) at the rule nodes ``dx, dy`` of the
     pixels centred at (X, Y): array (..., m)."""
-    cd, crpix, ref = geom
+    cd, crpix, ref = geom[:3]
     xc, yc, flux = prm[0], prm[1], prm[2]
     law, q, pa = law_cls.unpack(prm)
     amp = flux / (q * law_cls.total(law))
     area = jnp.abs(jnp.linalg.det(cd)) * step * step
+    if has_sip(geom):  # sky positions from the full map, areas from its Jacobian
+        Xs, Ys = X[..., None] + dx * step, Y[..., None] + dy * step
+        sx, sy = sky_of_pixels(geom, Xs, Ys)
+        area = area * area_factor(geom, Xs, Ys)
+        dxi, deta = sx - xc, sy - yc
+        if not law_cls.HAS_Q:
+            return amp * area * law_cls.surface(dxi, deta, q, pa, law)
+        return amp * area * law_cls.radial(law_cls.radius(dxi, deta, q, pa, law), law)
     xi = ref[0] + cd[0, 0] * (X - crpix[0]) + cd[0, 1] * (Y - crpix[1]) - xc
     eta = ref[1] + cd[1, 0] * (X - crpix[0]) + cd[1, 1] * (Y - crpix[1]) - yc
     oxi = (cd[0, 0] * dx + cd[0, 1] * dy) * step
@@ -202,11 +219,11 @@ def component_image(law_cls, prm, grid, geom, settings, frame=None):
     """
     if frame is not None:
         return _band_image(law_cls, prm, grid, frame, geom, settings)
-    x0, y0, s, (hf, wf) = grid
+    x0, y0, s, (hf, wf) = grid[:4]
     law = bind_law(law_cls, settings)
     if settings.sampling != "adaptive":
         X, Y = _centres(grid)
-        img = profile_pixels(law, prm, X, Y, 1.0 / s, 1, geom)
+        img = profile_pixels(law, prm, X, Y, grid_cell(grid), 1, geom)
         if settings.sampling == "imfit":
             img = imfit_component_image(law, law_cls, prm, grid, geom, img)
         return img
@@ -221,22 +238,21 @@ def _far_and_window(law, law_cls, prm, rows, frame, geom, settings):
     """The ``far_order`` rule on the grid ``rows`` (``frame`` or a band of its rows),
     and the accurate zone in the window around the centre, placed on ``frame``:
     ``(far, near, i0, j0)`` with (i0, j0) the window's first frame row and column."""
-    x0, y0, s, (hf, wf) = frame
+    x0, y0, s, (hf, wf) = frame[:4]
     wh, ww = min(settings.refine_window, hf), min(settings.refine_window, wf)
     X, Y = _centres(rows)
     far_order = min(settings.far_order, settings.quad_order)
-    far = profile_pixels(law, prm, X, Y, 1.0 / s, far_order, geom)
-    cd, crpix, ref = geom
-    pc = crpix + jnp.linalg.inv(cd) @ (jax.lax.stop_gradient(prm[:2]) - ref)
+    far = profile_pixels(law, prm, X, Y, grid_cell(frame), far_order, geom)
+    pc = _centre_pixel(geom, prm)
     j0 = jnp.clip(jnp.round((pc[0] - x0) * s).astype(int) - ww // 2, 0, wf - ww)
     i0 = jnp.clip(jnp.round((pc[1] - y0) * s).astype(int) - wh // 2, 0, hf - wh)
-    window = (x0 + j0 / s, y0 + i0 / s, s, (wh, ww))
+    window = (x0 + j0 / s, y0 + i0 / s, s, (wh, ww)) + tuple(frame[4:])
     return far, _accurate_zone(law, law_cls, prm, window, geom, settings), i0, j0
 
 
 def _band_image(law_cls, prm, band, frame, geom, settings):
     """:func:`component_image` on the rows ``band`` of the grid ``frame``."""
-    x0, y0, s, (hf, wf) = frame
+    x0, y0, s, (hf, wf) = frame[:4]
     yb, (hb, _) = band[1], band[3]
     rb = jnp.round((yb - y0) * s).astype(int)  # first band row in frame rows
     law = bind_law(law_cls, settings)
@@ -256,7 +272,7 @@ def _band_image(law_cls, prm, band, frame, geom, settings):
 
 def _centres(grid):
     """Pixel-centre coordinates (X, Y) of a grid (image pixels), arrays (Hf, Wf)."""
-    x0, y0, s, (hf, wf) = grid
+    x0, y0, s, (hf, wf) = grid[:4]
     X = x0 + jnp.arange(wf)[None, :] / s + jnp.zeros((hf, 1))
     Y = y0 + jnp.arange(hf)[:, None] / s + jnp.zeros((1, wf))
     return X, Y
@@ -264,7 +280,7 @@ def _centres(grid):
 
 def _accurate_zone(law, law_cls, prm, grid, geom, settings):
     """Steps 1-3 of :func:`component_image` on ``grid``."""
-    step = 1.0 / grid[2]
+    step = grid_cell(grid)
     X, Y = _centres(grid)
     order = settings.quad_order
     adaptive = _adaptive(settings)
@@ -273,14 +289,21 @@ def _accurate_zone(law, law_cls, prm, grid, geom, settings):
     else:
         img, est = profile_pixels(law, prm, X, Y, step, order, geom), None
     if settings.refine_size:
-        cd, crpix, ref = geom
-        pc = crpix + jnp.linalg.inv(cd) @ (jax.lax.stop_gradient(prm[:2]) - ref)
+        pc = _centre_pixel(geom, prm)
         img, rows, cols = _refine_core(law, law_cls, prm, img, pc, grid, geom, settings)
         if adaptive:  # the core is exact (or refined): no budget for it
             est = est.at[rows[:, None], cols[None, :]].set(0.0, mode="drop")
     if adaptive:
         img = refine_worst(law, prm, img, est, X, Y, step, geom, settings)
     return img
+
+
+def _centre_pixel(geom, prm):
+    """Pixel of a component's centre (no gradient: it only places windows and blocks)."""
+    cd, crpix, ref = geom[:3]
+    if has_sip(geom):
+        return pixel_of_sky(geom, jax.lax.stop_gradient(prm[:2]))
+    return crpix + jnp.linalg.inv(cd) @ (jax.lax.stop_gradient(prm[:2]) - ref)
 
 
 def _refine_core(law, law_cls, prm, img, pc, grid, geom, settings):
@@ -299,8 +322,10 @@ def _refine_core(law, law_cls, prm, img, pc, grid, geom, settings):
         rr = jnp.where(rows < 0, big, rows)
         cc = jnp.where(cols < 0, big, cols)
         return img.at[rr[:, None], cc[None, :]].set(vals, mode="drop"), rr, cc
-    x0, y0, s, _ = grid
+    x0, y0, s, _ = grid[:4]
     fr = settings.refine_factor
+    if grid_cell(grid) != 1.0 / s:  # CMOS squares: each cell refined on its own
+        return _refine_cells(law, prm, img, pc, grid, geom, settings, nw, big)
     for level in range(settings.refine_levels):
         n = nw if level == 0 else 3
         img = _refine_level(law, prm, img, pc, grid, geom, settings.quad_order, level, n, fr, big)
@@ -456,7 +481,7 @@ def _refine_level(law_cls, prm, img, pc, grid, geom, order, level, nw, fr, big):
     corrections telescope: a level-l cell's coarse value is the sum that level l-1
     already used for it. Each correction goes to the pixel that holds its cell.
     """
-    x0, y0, s, _ = grid
+    x0, y0, s, _ = grid[:4]
     step = 1.0 / s
     nsub = fr**level  # cells per pixel along an axis at this level
     cell = step / nsub
@@ -475,6 +500,44 @@ def _refine_level(law_cls, prm, img, pc, grid, geom, order, level, nw, fr, big):
     rr = jnp.where(rows < 0, big, rows)[:, None] + jnp.zeros((1, nw), int)
     cc = jnp.where(cols < 0, big, cols)[None, :] + jnp.zeros((nw, 1), int)
     return img.at[rr, cc].add(fine - coarse, mode="drop")
+
+
+def _refine_cells(law, prm, img, pc, grid, geom, settings, nw, big):
+    """Nested refinement of the ``nw`` x ``nw`` cells nearest the centre when cells do
+    not tile the grid (CMOS squares of side :func:`grid_cell`, which leave gaps or
+    overlap): level 0 splits each cell into ``refine_factor`` x ``refine_factor``
+    sub-cells; level l >= 1 splits the 3 x 3 level-l sub-cells of each cell nearest
+    the centre (those inside the cell), telescoping as :func:`_refine_level` does."""
+    x0, y0, s, _ = grid[:4]
+    cell, order, fr = grid_cell(grid), settings.quad_order, settings.refine_factor
+    i0 = jnp.round((pc[0] - x0) * s).astype(int) - nw // 2
+    j0 = jnp.round((pc[1] - y0) * s).astype(int) - nw // 2
+    cols, rows = i0 + jnp.arange(nw), j0 + jnp.arange(nw)
+    ex = (x0 + cols / s - 0.5 * cell)[None, :, None, None]  # cell corners (1, nw, 1, 1)
+    ey = (y0 + rows / s - 0.5 * cell)[:, None, None, None]
+    sub = (np.arange(fr) + 0.5) / fr - 0.5
+    total = jnp.zeros((nw, nw))
+    for level in range(settings.refine_levels):
+        n = fr**level  # level-l sub-cells per cell side
+        size = cell / n
+        if level == 0:
+            mx = my = jnp.zeros((1, 1, 1, 1), int)
+            ok = jnp.ones((nw, nw, 1, 1), bool)
+        else:
+            k = jnp.arange(3) - 1
+            mx = jnp.floor((pc[0] - ex) / size).astype(int) + k[None, None, None, :]
+            my = jnp.floor((pc[1] - ey) / size).astype(int) + k[None, None, :, None]
+            ok = (mx >= 0) & (mx < n) & (my >= 0) & (my < n)
+        Xc = ex + (mx + 0.5) * size + jnp.zeros_like(ey)
+        Yc = ey + (my + 0.5) * size + jnp.zeros_like(ex)
+        coarse = profile_pixels(law, prm, Xc, Yc, size, order, geom)
+        Xs = Xc[..., None, None] + sub[None, None, None, None, None, :] * size
+        Ys = Yc[..., None, None] + sub[None, None, None, None, :, None] * size
+        fine = profile_pixels(law, prm, Xs, Ys, size / fr, order, geom).sum(axis=(-2, -1))
+        total = total + jnp.where(ok, fine - coarse, 0.0).sum(axis=(-2, -1))
+    rr = jnp.where(rows < 0, big, rows)
+    cc = jnp.where(cols < 0, big, cols)
+    return img.at[rr[:, None], cc[None, :]].add(total, mode="drop"), rr, cc
 
 
 def render_profile_group(law_cls, params, grid, geom, settings, frame=None):

@@ -33,6 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._integrate import linearize_group
+from ._pixmap import local_affine
 
 __all__ = [
     "NO_PSF",
@@ -52,7 +53,7 @@ PIXEL_VARIANCE = 1.0 / 12.0
 UNROLL = 8
 
 
-def mixture_image(law_cls, prm, shape, geom, psf_mix, order=2):
+def mixture_image(law_cls, prm, shape, geom, psf_mix, order=2, box=None):
     """One mixture profile, PSF-convolved and pixel-integrated, on the image pixels.
 
     Parameters
@@ -69,13 +70,19 @@ def mixture_image(law_cls, prm, shape, geom, psf_mix, order=2):
         (dx, dy): row 0's is used); :data:`NO_PSF` without a PSF.
     order : {2, 4}
         Order of the pixel-integration rule (module docstring).
+    box : (size, dx, dy), optional
+        CMOS pixels (:class:`~scenefit.cmos.CMOS`): integrate over the sensitive square
+        of side ``size`` centred at (dx, dy) from each pixel centre instead of the whole
+        pixel (its cumulants scale as size^2 and size^4; the value is not renormalised).
 
     Returns
     -------
     array (H, W)
         Flux per pixel, image units.
     """
-    cd, crpix, ref = geom
+    cd, crpix, ref = local_affine(geom, prm[:2])  # SIP: the map tangent at the centre
+    a, ox, oy = (1.0, 0.0, 0.0) if box is None else box
+    var = PIXEL_VARIANCE * a * a
     flux, law, q, pa = prm[2], prm[3:-2], prm[-2], prm[-1]
     amp, sigma = law_cls.mixture(law)  # (J,), arcsec
     inv = jnp.linalg.inv(cd)
@@ -86,12 +93,13 @@ def mixture_image(law_cls, prm, shape, geom, psf_mix, order=2):
     unit = jnp.outer(major, major) + q**2 * jnp.outer(minor, minor)  # sigma = 1 arcsec
     unit = inv @ unit @ inv.T  # pixels^2 per arcsec^2
     # (J, K) total covariances [xx, xy, yy]
-    cxx = sigma[:, None] ** 2 * unit[0, 0] + psf_mix[None, :, 3] + PIXEL_VARIANCE
+    cxx = sigma[:, None] ** 2 * unit[0, 0] + psf_mix[None, :, 3] + var
     cxy = sigma[:, None] ** 2 * unit[0, 1] + psf_mix[None, :, 4]
-    cyy = sigma[:, None] ** 2 * unit[1, 1] + psf_mix[None, :, 5] + PIXEL_VARIANCE
+    cyy = sigma[:, None] ** 2 * unit[1, 1] + psf_mix[None, :, 5] + var
     det = cxx * cyy - cxy**2
     norm = flux * amp[:, None] * psf_mix[None, :, 0] / (2 * jnp.pi * jnp.sqrt(det))
-    norm = (norm / sample_sum(cxx, cxy, cyy, centre, order)).ravel()
+    centre = centre - jnp.array([ox, oy])  # pixels sample at centre + offset
+    norm = (a * a * norm / sample_sum(cxx, cxy, cyy, centre, order, a)).ravel()
     # precision entries, halved: exp(-(pxx dx^2 + 2 pxy dx dy + pyy dy^2) / 2)
     pxx, pxy, pyy = (v.ravel() for v in (-0.5 * cyy / det, cxy / det, -0.5 * cxx / det))
     h, w = shape
@@ -109,13 +117,13 @@ def mixture_image(law_cls, prm, shape, geom, psf_mix, order=2):
             uy = lxy * dx[None, :] + lyy * dy[:, None]
             ux2, uy2 = ux * ux, uy * uy
             h4 = ux2 * (ux2 - 6.0 * lxx) + uy2 * (uy2 - 6.0 * lyy) + 3.0 * (lxx**2 + lyy**2)
-            g = g * (1.0 - h4 / 2880.0)
+            g = g * (1.0 - a**4 * h4 / 2880.0)
         return acc + norm[i] * g
 
     return jax.lax.fori_loop(0, norm.shape[0], add, jnp.zeros(shape), unroll=UNROLL)
 
 
-def sample_sum(cxx, cxy, cyy, centre, order=2):
+def sample_sum(cxx, cxy, cyy, centre, order=2, size=1.0):
     """Sum over the infinite pixel grid of the pixel rule's values of a unit-flux
     Gaussian N(centre, C) (Poisson summation):
 
@@ -133,6 +141,9 @@ def sample_sum(cxx, cxy, cyy, centre, order=2):
         Covariances, pixels^2.
     centre : array (2,)
         (x, y) in pixels.
+    size : float
+        Side of the integration box in pixels (a CMOS sensitive square; 1: the pixel);
+        scales the order-4 term by size^4.
 
     Returns
     -------
@@ -143,26 +154,26 @@ def sample_sum(cxx, cxy, cyy, centre, order=2):
     quad = kx**2 * cxx[..., None] + 2 * kx * ky * cxy[..., None] + ky**2 * cyy[..., None]
     ghat = jnp.exp(-2 * jnp.pi**2 * quad)
     if order == 4:
-        ghat = ghat * (1.0 - (2 * np.pi) ** 4 * (kx**4 + ky**4) / 2880.0)
+        ghat = ghat * (1.0 - size**4 * (2 * np.pi) ** 4 * (kx**4 + ky**4) / 2880.0)
     return jnp.sum(ghat * jnp.cos(2 * jnp.pi * (kx * centre[0] + ky * centre[1])), axis=-1)
 
 
-def render_mixture_group(law_cls, params, shape, geom, psf_mix, order=2):
+def render_mixture_group(law_cls, params, shape, geom, psf_mix, order=2, box=None):
     """Sum of K same-type mixture components (a ``lax.scan``), (H, W)."""
 
     def one(acc, prm):
-        return acc + mixture_image(law_cls, prm, shape, geom, psf_mix, order), None
+        return acc + mixture_image(law_cls, prm, shape, geom, psf_mix, order, box), None
 
     out, _ = jax.lax.scan(one, jnp.zeros(shape), params)
     return out
 
 
-def mixture_group_jacobian(law_cls, params, shape, geom, psf_mix, order=2):
+def mixture_group_jacobian(law_cls, params, shape, geom, psf_mix, order=2, box=None):
     """The (H, W) sum of K components and their derivative images (K, P, H, W)
     (:func:`._integrate.linearize_group`: forward mode over each component's own P
     parameters)."""
 
     def image_of(p):
-        return mixture_image(law_cls, p, shape, geom, psf_mix, order)
+        return mixture_image(law_cls, p, shape, geom, psf_mix, order, box)
 
     return linearize_group(image_of, params)

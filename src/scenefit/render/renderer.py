@@ -41,6 +41,7 @@ from ._conv_cost import choose_convolution
 from ._convolve import bin_image, convolve, convolve_with_points, deposit_points, point_spectra
 from ._integrate import profile_group_jacobian, render_profile_group
 from ._mixture import NO_PSF, mixture_group_jacobian, render_mixture_group
+from ._pixmap import pixel_of_sky
 from ._psf_mixture import fit_psf_mixture
 from ._psf_model import draw_psf_model, live_psf_group, live_psf_spec
 from ._subpixel import centred_group_jacobian, render_centred_group
@@ -59,11 +60,13 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ImageSpec:
-    """Static description of an image for compilation: shapes and oversampling."""
+    """Static description of an image for compilation: shapes, oversampling and the
+    CMOS sensitive square ``(size, dx, dy)`` (None: whole pixels)."""
 
     shape: tuple[int, int]
     psf_shape: tuple[int, int] | None
     oversampling: int
+    cmos: tuple[float, float, float] | None = None
 
 
 def image_spec(image) -> ImageSpec:
@@ -72,6 +75,7 @@ def image_spec(image) -> ImageSpec:
         shape=tuple(image.shape),
         psf_shape=None if psf is None else tuple(psf.shape),
         oversampling=1 if psf is None else psf.oversampling,
+        cmos=None if getattr(image, "cmos", None) is None else image.cmos.key,
     )
 
 
@@ -88,6 +92,8 @@ def image_inputs(image, layout: Layout | None = None) -> dict:
         "ref": jnp.asarray(image.ref_sky),
         "psf": None if image.psf is None else jnp.asarray(image.psf.image),
     }
+    if getattr(image, "sip", None) is not None:
+        out["sip"] = {k: jnp.asarray(v) for k, v in image.sip.as_inputs().items()}
     if layout is not None:
         live_psf_group(layout)  # raises for an invalid PSF-model scene
     if image.psf is not None and layout is not None and _has_mixtures(layout):
@@ -115,6 +121,7 @@ class _Grid:
     row0: object = 0  # a band of rows: its first image row (may be traced)
     h_full: int | None = None  # a band of rows: the whole image's height
     psf_shape: tuple[int, int] | None = None  # the PSF grid (a PSF model is drawn on it)
+    cmos: tuple[float, float, float] | None = None  # CMOS sensitive square (size, dx, dy)
 
     @classmethod
     def of(
@@ -140,6 +147,13 @@ class _Grid:
                 method = "fft"
             else:
                 method = choose_convolution((hf, wf), (ph, pw), fft)
+        x0, y0 = -0.5 + 0.5 / s - mw / s, -0.5 + 0.5 / s - mh / s
+        if spec.cmos is not None:
+            _check_cmos(settings, points, spec)
+            # nodes at the sensitive squares' centres (for even s a node is moved onto
+            # the pixel centre first)
+            even = 0.5 / s if s % 2 == 0 else 0.0
+            x0, y0 = x0 + spec.cmos[1] + even, y0 + spec.cmos[2] + even
         return cls(
             h,
             w,
@@ -149,17 +163,39 @@ class _Grid:
             mw,
             hf,
             wf,
-            -0.5 + 0.5 / s - mw / s,
-            -0.5 + 0.5 / s - mh / s,
+            x0,
+            y0,
             fft,
             method,
             kernel,
             psf_shape=spec.psf_shape,
+            cmos=spec.cmos,
         )
 
     @property
     def fine(self):
-        return (self.x0, self.y0, self.s, (self.hf, self.wf))
+        """The grid tuple of :mod:`._integrate`; on a CMOS image with a fifth entry,
+        the side of the sensitive square integrated around each node (image pixels)."""
+        if self.cmos is None:
+            return (self.x0, self.y0, self.s, (self.hf, self.wf))
+        return (self.x0, self.y0, self.s, (self.hf, self.wf), self.cmos[0])
+
+    def bin(self, img):
+        """Fine grid (..., H s, W s) -> image pixels: the sum of each s x s block, or on a
+        CMOS image the node at each sensitive square's centre (the nodes hold integrals
+        over whole squares, :func:`cmos_point_response`)."""
+        if self.cmos is None:
+            return bin_image(img, self.s)
+        k = (self.s - 1) // 2
+        return img[..., k :: self.s, k :: self.s]
+
+    def point_spectra(self, pts):
+        """Fourier spectra of point sources on the fine grid (phase ramps; on a CMOS
+        image times :func:`cmos_point_response`)."""
+        spec = point_spectra(pts, self.fft_shape)
+        if self.cmos is None:
+            return spec
+        return spec * cmos_point_response(self.cmos[0], self.s, self.fft_shape)[None]
 
     def sky_shape(self):
         """The whole image's (H, W), also for a band of its rows."""
@@ -184,8 +220,11 @@ class _Grid:
 
     def point_coords(self, prm, inputs):
         """(K, 3) [col, row, flux] of point sources on the fine grid."""
-        cdinv = jnp.linalg.inv(inputs["cd"])
-        pc = inputs["crpix"][None, :] + (prm[:, :2] - inputs["ref"][None, :]) @ cdinv.T
+        if "sip" in inputs:
+            pc = jax.vmap(lambda sky: pixel_of_sky(_geom(inputs), sky))(prm[:, :2])
+        else:
+            cdinv = jnp.linalg.inv(inputs["cd"])
+            pc = inputs["crpix"][None, :] + (prm[:, :2] - inputs["ref"][None, :]) @ cdinv.T
         col = (pc[:, 0] - self.x0) * self.s
         row = (pc[:, 1] - self.y0) * self.s
         return jnp.stack([col, row, prm[:, 2]], axis=1)
@@ -198,9 +237,7 @@ class _Grid:
     def point_image(self, pts, psf):
         """Bicubic point sources at image resolution, (H, W) (:mod:`._bicubic`)."""
         inner = pts - jnp.array([self.mw, self.mh, 0.0])  # the grid without its margin
-        return bin_image(
-            bicubic_point_image(inner, psf, (self.h * self.s, self.w * self.s)), self.s
-        )
+        return self.bin(bicubic_point_image(inner, psf, (self.h * self.s, self.w * self.s)))
 
     def finish(self, conv, pts, psf):
         """Convolve (with points), crop and bin: fine grid -> (H, W)."""
@@ -211,10 +248,54 @@ class _Grid:
             conv = deposit_points(conv, pts, self.point_kernel or "bilinear")
             pts = None
         if self.has_psf:
-            conv = convolve_with_points(conv, psf, pts, self.fft_shape, self.method)
+            response = None
+            if self.cmos is not None:
+                response = cmos_point_response(self.cmos[0], self.s, self.fft_shape)
+            conv = convolve_with_points(conv, psf, pts, self.fft_shape, self.method, response)
             conv = conv[self.mh : self.mh + self.h * self.s, self.mw : self.mw + self.w * self.s]
-        out = bin_image(conv, self.s)
+        out = self.bin(conv)
         return out if extra is None else out + extra
+
+
+def cmos_point_response(size: float, s: int, fft_shape) -> np.ndarray:
+    """Fourier multiplier (Ny, Nx // 2 + 1) of a point source on a CMOS image.
+
+    A render-grid node of a CMOS image holds the integral over a sensitive square of
+    side ``size * s`` grid pixels around it. Plain point sources are PSF images (the PSF
+    acting as what a whole grid pixel records of a star); here that pixel box response,
+    sinc(nu), is swapped for the square's, (size s)^2 sinc(size s nu), per axis (nu in
+    cycles per grid pixel, |nu| <= 1/2, where sinc(nu) >= 2 / pi). With size s = 1 it
+    is 1.
+
+    Examples
+    --------
+    >>> float(cmos_point_response(0.5, 1, (8, 8))[0, 0])
+    0.25
+    >>> bool(np.allclose(cmos_point_response(1.0, 1, (8, 8)), 1.0))
+    True
+    """
+    ny, nx = fft_shape
+    w = size * s
+    fy, fx = np.fft.fftfreq(ny), np.fft.rfftfreq(nx)
+    ry = w * np.sinc(w * fy) / np.sinc(fy)
+    rx = w * np.sinc(w * fx) / np.sinc(fx)
+    return ry[:, None] * rx[None, :]
+
+
+def _check_cmos(settings: RenderSettings, points: bool, spec: ImageSpec) -> None:
+    """Raise ``ValueError`` for render options that CMOS images do not support."""
+    if settings.subpixel_shift is not None or settings.sampling == "imfit":
+        raise ValueError(
+            "CMOS images need settings.subpixel_shift=None and sampling 'adaptive' or "
+            f"'center' (got subpixel_shift={settings.subpixel_shift!r}, "
+            f"sampling={settings.sampling!r})"
+        )
+    if points and (spec.psf_shape is None or settings.point_interp != "fourier"):
+        raise ValueError(
+            "point sources on a CMOS image need a PSF and point_interp='fourier' (got "
+            f"psf={'none' if spec.psf_shape is None else spec.psf_shape}, "
+            f"point_interp={settings.point_interp!r})"
+        )
 
 
 def next_fast_len(n: int) -> int:
@@ -251,7 +332,18 @@ def _has_mixtures(layout: Layout) -> bool:
 
 
 def _geom(inputs):
+    """The pixel -> sky map of :mod:`._integrate` (with SIP coefficients: 4 entries)."""
+    if "sip" in inputs:
+        return (inputs["cd"], inputs["crpix"], inputs["ref"], inputs["sip"])
     return (inputs["cd"], inputs["crpix"], inputs["ref"])
+
+
+def _check_sip(settings: RenderSettings, inputs) -> None:
+    if "sip" in inputs and (settings.subpixel_shift is not None or settings.sampling == "imfit"):
+        raise ValueError(
+            "SIP images need settings.subpixel_shift=None and sampling 'adaptive' or "
+            f"'center' (got {settings.subpixel_shift!r}, {settings.sampling!r})"
+        )
 
 
 def _with_live_psf(layout, g: _Grid, p, inputs):
@@ -296,6 +388,7 @@ def make_renderer(layout: Layout, spec: ImageSpec, settings: RenderSettings):
     render_group = render_centred_group if settings.subpixel_shift else render_profile_group
 
     def render(p, inputs):
+        _check_sip(settings, inputs)
         inputs = _with_live_psf(layout, g, p, inputs)
         conv = jnp.zeros((g.hf, g.wf))
         points = []
@@ -304,7 +397,9 @@ def make_renderer(layout: Layout, spec: ImageSpec, settings: RenderSettings):
             if issubclass(typ, MixtureProfile):
                 mix = _psf_mixture(g, inputs)
                 order = settings.mixture_pixel_order
-                post = post + render_mixture_group(typ, prm, (g.h, g.w), _geom(inputs), mix, order)
+                post = post + render_mixture_group(
+                    typ, prm, (g.h, g.w), _geom(inputs), mix, order, g.cmos
+                )
             elif issubclass(typ, EllipticalProfile):
                 conv = conv + render_group(typ, prm, g.fine, _geom(inputs), settings)
             elif issubclass(typ, PointLike):
@@ -351,7 +446,10 @@ def band_rows_supported(layout: Layout, spec: ImageSpec, settings: RenderSetting
     points_with_psf = _has_points(layout) and spec.psf_shape is not None
     mixtures = any(issubclass(typ, MixtureProfile) for typ, _ in layout.groups)
     live = any(issubclass(typ, PSFModel) for typ, _ in layout.groups)
-    return not settings.subpixel_shift and not points_with_psf and not mixtures and not live
+    plain = spec.cmos is None
+    return (
+        plain and not settings.subpixel_shift and not points_with_psf and not mixtures and not live
+    )
 
 
 def make_band_model_and_jacobian(
@@ -386,6 +484,7 @@ def _model_and_jacobian(layout, g, settings, frame, p, inputs):
     """Model and block-sparse Jacobian on the grid ``g`` (``frame``: the full grid when
     ``g`` is a band of it)."""
     group_jacobian = centred_group_jacobian if settings.subpixel_shift else profile_group_jacobian
+    _check_sip(settings, inputs)
     free_pos = {i: j for j, i in enumerate(layout.free_index)}
     n_free = layout.n_free
     inputs = _with_live_psf(layout, g, p, inputs)
@@ -408,7 +507,7 @@ def _model_and_jacobian(layout, g, settings, frame, p, inputs):
             live = (typ, prm, cols, keep)  # drawn above; its columns once conv is done
         elif issubclass(typ, MixtureProfile):
             mix, order = _psf_mixture(g, inputs), settings.mixture_pixel_order
-            args = (typ, prm, (g.h, g.w), _geom(inputs), mix, order)
+            args = (typ, prm, (g.h, g.w), _geom(inputs), mix, order, g.cmos)
             if keep.size == 0:
                 post = post + render_mixture_group(*args)
                 continue
@@ -512,7 +611,7 @@ def _point_derivative(g: _Grid, prm, inputs):
     """
 
     def spectrum(q):
-        return point_spectra(g.point_coords(q[None], inputs), g.fft_shape)[0]
+        return g.point_spectra(g.point_coords(q[None], inputs))[0]
 
     def deposit(q):
         pts = g.point_coords(q[None], inputs)
@@ -529,7 +628,7 @@ def _finish_batch(g: _Grid, imgs, spectra, psf):
     """Convolve (the same method as the renderer), crop and bin a stack of fine-grid
     images and point spectra."""
     if not g.has_psf:
-        return bin_image(jnp.concatenate(imgs), g.s)
+        return g.bin(jnp.concatenate(imgs))
     ny, nx = g.fft_shape
     parts = []
     if imgs and g.method == "fft":
@@ -543,7 +642,7 @@ def _finish_batch(g: _Grid, imgs, spectra, psf):
         parts.append(out[:, ph // 2 : ph // 2 + g.hf, pw // 2 : pw // 2 + g.wf])
     out = jnp.concatenate(parts)
     out = out[:, g.mh : g.mh + g.h * g.s, g.mw : g.mw + g.w * g.s]
-    return bin_image(out, g.s)
+    return g.bin(out)
 
 
 @lru_cache(maxsize=64)
