@@ -10,7 +10,14 @@ import jax as _jax
 _jax.config.update("jax_enable_x64", True)
 
 from ._compile_cache import enable_compile_cache  # noqa: E402
-from .fitting import FitResult, JointFitResult, fit, fit_joint  # noqa: E402
+from .fitting import (  # noqa: E402
+    FitResult,
+    ForcedResult,
+    JointFitResult,
+    fit,
+    fit_joint,
+    forced_photometry,
+)
 from .image import Image  # noqa: E402
 from .initialize import initialize  # noqa: E402
 from .models import (  # noqa: E402
@@ -59,6 +66,8 @@ __all__ = [
     "fit",
     "fit_joint",
     "JointFitResult",
+    "forced_photometry",
+    "ForcedResult",
     "common_tangent_plane",
     "initialize",
     "FitResult",

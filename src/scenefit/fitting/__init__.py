@@ -3,6 +3,8 @@ batches of cutouts, block-by-block fits of large scenes, gradient optimisers, NU
 
 from .batch import fit_batch
 from .fit import fit
+from .forced import forced_photometry
+from .forced_result import ForcedResult
 from .gradient import fit_gradient
 from .iterative import fit_iterative
 from .joint import fit_joint
@@ -19,6 +21,8 @@ __all__ = [
     "fit_iterative",
     "fit_joint",
     "JointFitResult",
+    "forced_photometry",
+    "ForcedResult",
     "fit_gradient",
     "FitResult",
     "LM_MESSAGES",

@@ -185,6 +185,23 @@ class JointFitResult:
                 )
         return rows
 
+    def flux_covariance(self, source: str) -> np.ndarray:
+        """(B, B) covariance of ``source``'s per-band fluxes (``self.bands`` order),
+        from the joint covariance (image units of each band)."""
+        names = [f"{source}.flux[{b}]" for b in self.bands]
+        missing = [n for n in names if n not in self.names]
+        if missing:
+            raise KeyError(f"{missing} are not free joint parameters; per_band={self.per_band}")
+        idx = [self.names.index(n) for n in names]
+        return np.array(self.covariance[np.ix_(idx, idx)])
+
+    def write(self, outdir, *, overwrite: bool = False) -> dict:
+        """Per-image ``<label>_model.fits`` / ``<label>_residual.fits`` and ``sed.ecsv``
+        in ``outdir`` (:func:`scenefit.io.write_multi_outputs`)."""
+        from ..io.multi_outputs import write_multi_outputs
+
+        return write_multi_outputs(self, outdir, overwrite=overwrite)
+
     # ------------------------------------------------------------ text
     def summary(self) -> str:
         """A readable multi-line summary: statistics, then every free parameter."""

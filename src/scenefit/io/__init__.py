@@ -4,8 +4,10 @@ This is the only package that reads or writes files, turns model-type strings in
 classes, or imports matplotlib (lazily, inside :func:`plot_fit`).
 """
 
+from .catalogue import scene_from_catalogue
 from .config import FitConfig, load_config
 from .imgblock import write_imgblock
+from .multi_outputs import write_multi_outputs
 from .names import MODEL_REGISTRY, describe_models, model_class
 from .outputs import write_outputs
 from .plots import plot_fit
@@ -27,6 +29,8 @@ __all__ = [
     "write_imgblock",
     "plot_fit",
     "write_outputs",
+    "write_multi_outputs",
+    "scene_from_catalogue",
     "load_config",
     "FitConfig",
 ]

@@ -16,6 +16,8 @@ _COLUMNS = {
     "mag_err": (float, "2.5 / ln(10) flux_err / flux"),
 }
 
+_COV_DESCRIPTION = "covariance of this flux with the source's flux in each band of meta['bands']"
+
 
 def sed_table(result):
     """:meth:`JointFitResult.sed` as an astropy Table.
@@ -38,16 +40,22 @@ def sed_table(result):
     for name, (kind, _) in _COLUMNS.items():
         vals = [np.nan if r[name] is None else r[name] for r in rows]
         cols[name] = np.array(vals, dtype=kind)
+    bands = list(result.bands)
+    covs = {src: result.flux_covariance(src) for src in dict.fromkeys(r["source"] for r in rows)}
+    cols["flux_cov"] = np.array(
+        [covs[r["source"]][bands.index(r["band"])] for r in rows], dtype=float
+    ).reshape(len(rows), len(bands))
     t = Table(cols)
     for name, col in t.columns.items():
-        col.description = _COLUMNS[name][1]
+        col.description = _COLUMNS.get(name, (None, _COV_DESCRIPTION))[1]
     t.meta.update(
         {
             "likelihood": str(result.likelihood),
             "objective": float(result.objective),
             "dof": int(result.dof),
             "converged": bool(result.converged),
-            "n_images": len(result.results),
+            "n_images": len(result.labels),
+            "bands": bands,
         }
     )
     return t
