@@ -61,6 +61,11 @@ def check_law(law_cls, what: str) -> None:
             f"{what} needs a radial law; {law_cls.__name__} is a two-dimensional law "
             "without an axis ratio (it takes no geometry or truncation)"
         )
+    if law_cls.ANGULAR:
+        raise TypeError(
+            f"{what}: {law_cls.__name__} blends several laws in angle (rays or wedges); "
+            "compose the geometry or truncation with the law before making rays of it"
+        )
     if law_cls.GEOMETRY is not None:
         raise TypeError(
             f"{what}: {law_cls.__name__} already has a geometry ({law_cls.GEOMETRY!r}); "
@@ -119,7 +124,7 @@ def _compose(law_cls, geometry):
         return law_radial(r, law[..., :n_law], **options)
 
     def total(law, **options):
-        return law_total(law[..., :n_law], **options) * geometry.area(law[..., n_law:])
+        return geometry.total(law_radial, law_total, law[..., :n_law], law[..., n_law:], **options)
 
     def radius(dxi, deta, q, pa, law):
         return geometry.radius(dxi, deta, q, pa, law[..., n_law:])
