@@ -144,12 +144,15 @@ def rays_fraction_in_image(cdfs, totals, n, edge, image, x, y, q, pa):
     pts = np.unique(np.concatenate([[0.0, 2 * np.pi], corner_angles, kinks]))
     num = den = 0.0
     for k in range(n):
+
+        def wk(p, k=k):
+            return ray_weight(p, k, n, edge)
+
+        def inside(p, k=k):
+            return ray_weight(p, k, n, edge) * cdfs[k](boundary(p))
+
         for lo, hi in zip(pts[:-1], pts[1:], strict=True):
-            wk = lambda p, k=k: ray_weight(p, k, n, edge)  # noqa: E731
-            num += (
-                totals[k]
-                * quad(lambda p: wk(p) * cdfs[k](boundary(p)), lo, hi, epsabs=1e-13, limit=400)[0]
-            )
+            num += totals[k] * quad(inside, lo, hi, epsabs=1e-13, limit=400)[0]
             den += totals[k] * quad(wk, lo, hi, epsabs=1e-14, epsrel=1e-13, limit=400)[0]
     assert den == pytest_approx(2 * np.pi * sum(totals) / n)
     return num / den

@@ -33,6 +33,7 @@ from .nuker import Nuker
 from .point import PointSource
 from .psf_models import AiryPSF, GaussianPSF, MoffatPSF
 from .psf_zernike import ZernikePSF
+from .rays import ExponentialWedges2, SersicRays2, rays, wedges
 from .sersic import Sersic
 from .sersic_gm import SersicGM
 from .sky import FlatSky, TiltedSky
@@ -41,7 +42,6 @@ from .spline import Spline6, Spline6Zero, spline_profile
 from .truncation import ExponentialTrunc, truncated
 from .twist import TWIST, SersicTwist, Twist, twisted
 from .warp import SersicWarp3, Warp, warped
-from .rays import ExponentialWedges2, SersicRays2, rays, wedges
 
 #: every concrete component type, in the order `scenefit models` lists them
 #: (other sizes of the multi-Gaussian and spline laws: :func:`multi_gaussian`,
