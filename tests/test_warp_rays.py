@@ -105,3 +105,21 @@ def test_names_and_composition():
         Warp(1)
     with pytest.raises(ValueError, match="unknown model type"):
         model_class("sersic_genellipse_rays2")
+
+
+def test_initialiser_starts_every_ray_as_the_plain_law():
+    import scenefit as sf
+    from scenefit.initialize import initialize
+
+    yy, xx = np.mgrid[:40, :40]
+    noise = np.random.default_rng(0).normal(0, 0.01, (40, 40))
+    img = sf.Image(np.exp(-np.hypot(xx - 20, yy - 19) / 3) + noise, sigma=0.01)
+    plain = initialize(sf.Scene([Sersic(name="g")]), img).components[0]
+    ray = initialize(sf.Scene([SersicRays2(name="g")]), img).components[0]
+    for k in (0, 1):
+        assert getattr(ray, f"r_e_{k}").value == pytest.approx(plain.r_e.value)
+        assert getattr(ray, f"n_{k}").value == pytest.approx(plain.n.value)
+    assert ray.amp_1.value == 1.0
+    warp = initialize(sf.Scene([SersicWarp3(name="g")]), img).components[0]
+    assert warp.r_w1.value == pytest.approx(6 * warp.r_w0.value)
+    assert warp.dpa_2.value == 0.0 and warp.lnq_2.value == 0.0
