@@ -38,8 +38,9 @@ _DOC = """{law} law on a non-elliptical geometry ({geom}).
     -----
     {describe}
 
-    I(xi, eta) = flux / (q total) radial(r(xi, eta)), total = area factor x the law's
-    plane integral, so ``flux`` is the total flux. Rendered by nested refinement near
+    I(xi, eta) = flux / (q total) radial(r(xi, eta)), total = the geometry's total
+    (area factor x the law's plane integral; a warp integrates it), so ``flux`` is the
+    total flux. Rendered by nested refinement near
     the centre (the exact elliptical core does not apply). Conventions and tests:
     ``docs/geometries.md``.
 
