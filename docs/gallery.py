@@ -46,6 +46,30 @@ PANELS = (
     ("tilted sky", "tilted_sky", {"sky": 1.0, "dsky_dx": 0.01, "dsky_dy": -0.006}),
     ("sky grid 4 x 4 bicubic", "sky_grid4x4_bicubic", "random"),
     ("Gaussian-mixture Sersic", "sersic_gm", {"n": 4.0}),
+    (
+        "warp: PA +80, q 0.8 -> 0.3",
+        "sersic_warp3",
+        {
+            "n": 1.0,
+            "q": 0.8,
+            "dpa_1": 40.0,
+            "dpa_2": 80.0,
+            "lnq_1": -0.5,
+            "lnq_2": -1.0,
+            "r_w0": 1.0,
+            "r_w1": 6.0,
+        },
+    ),
+    (
+        "rays: major / minor axis",
+        "sersic_rays2",
+        {"q": 1.0, "r_e_0": 4.0, "n_0": 1.0, "r_e_1": 1.5, "n_1": 1.0},
+    ),
+    (
+        "3 wedges",
+        "exponential_wedges3",
+        {"q": 1.0, "h_0": 3.0, "h_1": 1.0, "h_2": 2.0, "amp_1": 2.0, "amp_2": 0.7},
+    ),
 )
 
 SHAPE = (64, 64)

@@ -74,9 +74,10 @@ QUARTERS = tuple(k * np.pi / 2 for k in range(1, 4))
 
 
 # ------------------------------------------------------------ light on an image footprint
-def fraction_in_image(cdf, g, image, x, y, q, pa):
-    """Fraction of a profile's light on ``image``: centre (x, y) arcsec, axis ratio q,
-    PA deg east of north, law CDF ``cdf`` (circular radius -> fraction), unit radius g."""
+def footprint(image, x, y, q, pa):
+    """The image footprint in the circularised frame (u, v) = (a, b / q) about the
+    centre: ``(boundary, angles)``, boundary(phi) the distance to the edge along polar
+    angle phi and the angles (rad) where that function has corners."""
     h, w = image.shape
     corners = np.array([[-0.5, -0.5], [w - 0.5, -0.5], [w - 0.5, h - 0.5], [-0.5, h - 0.5]])
     xi, eta = image.pixel_to_sky(corners[:, 0], corners[:, 1])
@@ -100,7 +101,13 @@ def fraction_in_image(cdf, g, image, x, y, q, pa):
         nu = normals @ np.array([np.cos(phi), np.sin(phi)])
         return np.min(np.where(nu > 0, offsets / np.where(nu > 0, nu, 1.0), np.inf))
 
-    corner_angles = np.mod(np.arctan2(poly[:, 1], poly[:, 0]), 2 * np.pi)
+    return boundary, np.mod(np.arctan2(poly[:, 1], poly[:, 0]), 2 * np.pi)
+
+
+def fraction_in_image(cdf, g, image, x, y, q, pa):
+    """Fraction of a profile's light on ``image``: centre (x, y) arcsec, axis ratio q,
+    PA deg east of north, law CDF ``cdf`` (circular radius -> fraction), unit radius g."""
+    boundary, corner_angles = footprint(image, x, y, q, pa)
     pts = np.unique(np.concatenate([[0.0, 2 * np.pi], corner_angles, QUARTERS]))
     num = 0.0
     for lo, hi in zip(pts[:-1], pts[1:], strict=True):
@@ -108,6 +115,53 @@ def fraction_in_image(cdf, g, image, x, y, q, pa):
             0
         ]
     return num / (2 * np.pi * area_factor(g, QUARTERS))
+
+
+# ----------------------------------------------------------------- rays and wedges
+def ray_weight(theta, k, n, edge):
+    """Weight of ray k of n at circularised angle theta (rad): 1 - S(x), x the angular
+    distance to the ray (or its opposite) in units of pi / n, S the sin^2 step of full
+    width ``edge`` centred at x = 1/2 (docs/geometries.md, written again)."""
+    spacing = np.pi / n
+    d = np.abs(np.mod(theta - k * spacing + 0.5 * np.pi, np.pi) - 0.5 * np.pi) / spacing
+    x = np.clip((np.minimum(d, 1.0) - 0.5) / edge + 0.5, 0.0, 1.0)
+    return 1.0 - np.sin(0.5 * np.pi * x) ** 2
+
+
+def rays_fraction_in_image(cdfs, totals, n, edge, image, x, y, q, pa):
+    """Fraction of the light of a ray / wedge profile on ``image``: ray k has the
+    enclosed-light fraction ``cdfs[k]`` and plane integral ``totals[k]`` (times its
+    amplitude); both the light on the image and the normalisation are integrated in
+    angle numerically (so the exact total, 1 / n of the sum, is checked too)."""
+    boundary, corner_angles = footprint(image, x, y, q, pa)
+    kinks = [
+        np.mod(k * np.pi / n + s * (0.5 + h * edge / 2) * np.pi / n + m * np.pi, 2 * np.pi)
+        for k in range(n)
+        for s in (-1, 1)
+        for h in (-1, 1)
+        for m in (0, 1)
+    ]
+    pts = np.unique(np.concatenate([[0.0, 2 * np.pi], corner_angles, kinks]))
+    num = den = 0.0
+    for k in range(n):
+
+        def wk(p, k=k):
+            return ray_weight(p, k, n, edge)
+
+        def inside(p, k=k):
+            return ray_weight(p, k, n, edge) * cdfs[k](boundary(p))
+
+        for lo, hi in zip(pts[:-1], pts[1:], strict=True):
+            num += totals[k] * quad(inside, lo, hi, epsabs=1e-13, limit=400)[0]
+            den += totals[k] * quad(wk, lo, hi, epsabs=1e-14, epsrel=1e-13, limit=400)[0]
+    assert den == pytest_approx(2 * np.pi * sum(totals) / n)
+    return num / den
+
+
+def pytest_approx(v):
+    import pytest
+
+    return pytest.approx(v, rel=1e-10)
 
 
 # -------------------------------------------------------- brute-force pixel integration
@@ -165,12 +219,24 @@ def pixel_integral(sb, image, col, row, x, y, n_sub=16, order=12, depth=8):
 
 # ------------------------------------------------------------------ isophote twist
 def twist_fraction_in_image(f, total, q, pa, twist, r_twist, image, x, y):
-    """Fraction of the light of a twisted profile on ``image``, by direct polar
-    integration about the centre: int s ds int_{A(s)} f(r(s, phi)) dphi / total, A(s)
-    the arcs of the circle of radius s inside the image footprint (exact circle-edge
-    intersections), r the ellipse radius with PA pa + twist s^2 / (s^2 + r_twist^2)
-    (the formula of docs/geometries.md written again). ``f``: numpy radial law;
-    ``total``: its plane integral including q."""
+    """Twist: :func:`polar_fraction_in_image` of the twisted ellipse radius."""
+
+    def surface(dxi, deta):
+        s2 = dxi * dxi + deta * deta
+        t = np.deg2rad(pa + twist * s2 / (s2 + r_twist**2))
+        a = dxi * np.sin(t) + deta * np.cos(t)
+        b = dxi * np.cos(t) - deta * np.sin(t)
+        return f(np.sqrt(a * a + (b / q) ** 2))
+
+    return polar_fraction_in_image(surface, total, image, x, y)
+
+
+def polar_fraction_in_image(surface, total, image, x, y):
+    """Fraction of the light of a profile on ``image``, by direct polar integration
+    about the centre: int s ds int_{A(s)} surface(s cos phi, s sin phi) dphi / total,
+    A(s) the arcs of the circle of radius s inside the image footprint (exact
+    circle-edge intersections). ``surface``: numpy function of tangent-plane offsets;
+    ``total``: its plane integral."""
     h, w = image.shape
     corners = np.array([[-0.5, -0.5], [w - 0.5, -0.5], [w - 0.5, h - 0.5], [-0.5, h - 0.5]])
     xi, eta = image.pixel_to_sky(corners[:, 0], corners[:, 1])
@@ -228,8 +294,45 @@ def twist_fraction_in_image(f, total, q, pa, twist, r_twist, image, x, y):
     s = np.concatenate(pts_s)
     phi = np.concatenate(pts_phi)
     dxi, deta = s * np.cos(phi), s * np.sin(phi)
-    t = np.deg2rad(pa + twist * s * s / (s * s + r_twist**2))
-    a = dxi * np.sin(t) + deta * np.cos(t)
-    b = dxi * np.cos(t) - deta * np.sin(t)
-    r = np.sqrt(a * a + (b / q) ** 2)
-    return float(np.sum(np.concatenate(weights) * f(r)) / total)
+    return float(np.sum(np.concatenate(weights) * surface(dxi, deta)) / total)
+
+
+# ------------------------------------------------------------------------- warp
+def warp_radius(dxi, deta, q, pa, r_w0, r_w1, dpa, lnq):
+    """Law radius of the warp (docs/geometries.md, written again): the r whose ellipse
+    (PA(r), q(r)) passes through the offset, by 200 bisections in ln r (the isophotes
+    nested: r - rho(r) increases). ``dpa``, ``lnq``: the K node values (first 0)."""
+    from scipy.interpolate import CubicSpline
+
+    k = len(dpa)
+    spl_pa = CubicSpline(np.arange(k), dpa, bc_type="natural")
+    spl_q = CubicSpline(np.arange(k), lnq, bc_type="natural")
+
+    def rho(r):
+        t = np.clip((k - 1) * np.log(r / r_w0) / np.log(r_w1 / r_w0), 0, k - 1)
+        th = np.deg2rad(pa + spl_pa(t))
+        a = dxi * np.sin(th) + deta * np.cos(th)
+        b = dxi * np.cos(th) - deta * np.sin(th)
+        return np.sqrt(a * a + (b / (q * np.exp(spl_q(t)))) ** 2)
+
+    s = np.maximum(np.hypot(dxi, deta), 1e-300)
+    lo, hi = np.log(s * 1e-3), np.log(s * 1e3 / q)
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        up = np.exp(mid) - rho(np.exp(mid)) > 0
+        hi, lo = np.where(up, mid, hi), np.where(up, lo, mid)
+    return np.exp(0.5 * (lo + hi))
+
+
+def polar_plane_integral(surface, s_max, n_phi=512):
+    """int of ``surface`` over the disc s < s_max about the centre: 8-point
+    Gauss-Legendre on 600 panels in ln s (from 1e-6 arcsec), trapezoid in angle."""
+    edges = np.concatenate([[0.0], np.geomspace(1e-6, s_max, 600)])
+    xs, ws = np.polynomial.legendre.leggauss(8)
+    a, b = edges[:-1, None], edges[1:, None]
+    s = (0.5 * (a + b) + 0.5 * (b - a) * xs).ravel()
+    w = (0.5 * (b - a) * ws).ravel()
+    phi = 2 * np.pi * np.arange(n_phi) / n_phi
+    ss, pp = np.meshgrid(s, phi, indexing="ij")
+    vals = surface(ss * np.cos(pp), ss * np.sin(pp))
+    return float(np.sum(vals.mean(axis=1) * 2 * np.pi * s * w))

@@ -44,7 +44,14 @@ from scipy.special import k1 as scipy_k1
 import scenefit as sf
 from conftest import blank
 from geometry_reference import fraction_in_image as geometry_fraction_in_image
-from geometry_reference import g_of, twist_fraction_in_image
+from geometry_reference import (
+    g_of,
+    polar_fraction_in_image,
+    polar_plane_integral,
+    rays_fraction_in_image,
+    twist_fraction_in_image,
+    warp_radius,
+)
 from scenefit._layout import build_layout
 from scenefit.models import MODEL_TYPES, EllipticalProfile
 from scenefit.parameters import Param
@@ -114,10 +121,11 @@ def test_law_is_finite_everywhere(cls):
     assert np.all(np.isfinite(np.asarray(jax.grad(cls.total)(law))))
 
 
-def numeric_cdf(cls, law, r_far=80.0):
+def numeric_cdf(cls, law, r_far=80.0, normalise=True):
     """Enclosed-light fraction CDF(R) = int_0^R 2 pi r I dr / total, independently:
     8-point Gauss-Legendre on 4000 log-spaced panels (plus the law's own radii as
-    panel edges), interpolated monotonically."""
+    panel edges), interpolated monotonically. ``normalise=False``: over the numerical
+    integral to ``r_far`` instead of the class's total (then in ``.total``)."""
     radii = [v for s, v in zip(cls.PARAMS[3:-2], law, strict=True) if s.unit == "arcsec"]
     edges = np.unique(np.concatenate([[0.0], np.geomspace(1e-9, r_far, 4000), radii]))
     edges = edges[edges <= r_far]
@@ -126,9 +134,19 @@ def numeric_cdf(cls, law, r_far=80.0):
     r = 0.5 * (a + b) + 0.5 * (b - a) * x
     f = 2 * np.pi * r * np.asarray(cls.radial(jnp.asarray(r), jnp.asarray(law)))
     cum = np.concatenate([[0.0], np.cumsum((f * w).sum(axis=1) * 0.5 * (b - a)[:, 0])])
-    total = float(cls.total(jnp.asarray(law)))
+    total = float(cls.total(jnp.asarray(law))) if normalise else cum[-1]
     interp = PchipInterpolator(edges, cum / total)
-    return lambda rr: float(interp(min(rr, r_far)))
+
+    def cdf(rr):
+        return float(interp(min(rr, r_far)))
+
+    cdf.total = total
+    return cdf
+
+
+def ray_values(cls, kw, k):
+    """The law's parameter values of ray k of a ray / wedge class."""
+    return {s.name: kw[f"{s.name}_{k}"] for s in cls.LAW.law_specs()}
 
 
 # ------------------------------------------------------------- one shared renderer
@@ -184,6 +202,28 @@ def test_rendered_flux_matches_the_integral_of_the_law(cls):
     assert np.all(np.isfinite(model))
     if not cls.HAS_Q:
         frac = edge_on_fraction_in_image(cls, kw, image)
+    elif cls.ANGULAR:  # rays and wedges: each ray's CDF, blended in angle numerically
+        n = cls.N_RAYS
+        laws = [law_of(cls.LAW, ray_values(cls, kw, k)) for k in range(n)]
+        amps = [1.0] + [kw[f"amp_{k}"] for k in range(1, n)]
+        cdfs = [numeric_cdf(cls.LAW, law, normalise=False) for law in laws]
+        totals = [a * c.total for a, c in zip(amps, cdfs, strict=True)]
+        args = (image, kw["x"], kw["y"], kw["q"], kw["pa"])
+        frac = rays_fraction_in_image(cdfs, totals, n, cls.EDGE, *args)
+    elif type(cls.GEOMETRY).__name__ == "Warp":  # the isophote equation solved in numpy
+        law = jnp.asarray(law_of(cls.LAW, kw))
+        k = cls.GEOMETRY.n_nodes
+        dpa = [0.0] + [kw[f"dpa_{i}"] for i in range(1, k)]
+        lnq = [0.0] + [kw[f"lnq_{i}"] for i in range(1, k)]
+        warp = (kw["q"], kw["pa"], kw["r_w0"], kw["r_w1"], dpa, lnq)
+
+        def surface(dxi, deta):
+            r = warp_radius(dxi, deta, *warp)
+            return np.asarray(cls.LAW.radial(jnp.asarray(r), law))
+
+        total = polar_plane_integral(surface, 400.0)
+        assert total == pytest.approx(kw["q"] * float(cls.total(law_of(cls, kw))), rel=1e-6)
+        frac = polar_fraction_in_image(surface, total, image, kw["x"], kw["y"])
     elif cls.GEOMETRY is not None and not cls.GEOMETRY.homogeneous:  # the twist
         law = jnp.asarray(law_of(cls.LAW, kw))
 
@@ -280,8 +320,23 @@ def test_gradients_match_finite_differences(cls):
 
 
 def ellipse_values(cls):
-    """The geometry's parameters at the plain ellipse (none for an elliptical class)."""
+    """The geometry's parameters at the plain ellipse (none for an elliptical class);
+    for rays and wedges: every ray the copy of ray 0, at equal brightness."""
+    if cls.ANGULAR:
+        kw = defaults(cls)
+        same = {
+            f"{s.name}_{k}": kw[f"{s.name}_0"]
+            for s in cls.LAW.law_specs()
+            for k in range(1, cls.N_RAYS)
+        }
+        return {**same, **{f"amp_{k}": 1.0 for k in range(1, cls.N_RAYS)}}
     return {} if cls.GEOMETRY is None else cls.GEOMETRY.initial_values()
+
+
+def still_round(cls):
+    """Changes from the typical values that keep a q = 1 profile round: a twist, and
+    the PA part of a warp, turn circles into themselves (the warp's q part does not)."""
+    return {p.name: 0.0 for p in cls.GEOMETRY.params if p.name.startswith("lnq_")}
 
 
 @pytest.mark.parametrize("cls", PROFILES, ids=IDS)
@@ -297,11 +352,15 @@ def test_round_profile_is_rotation_invariant(cls):
     for pa in (37.0, 90.0, 211.0):
         b = np.asarray(render(only(cls, q=1.0, pa=pa, **ell)))
         np.testing.assert_allclose(b, a, rtol=0, atol=1e-12 * a.max())
-    if ell and not cls.GEOMETRY.homogeneous:  # a twist turns a circle into itself
-        a = np.asarray(render(only(cls, q=1.0, pa=0.0)))
-        b = np.asarray(render(only(cls, q=1.0, pa=37.0)))
+    if ell and cls.GEOMETRY is not None and not cls.GEOMETRY.homogeneous:
+        keep = still_round(cls)  # a twist (a warp's PA part) turns a circle into itself
+        a = np.asarray(render(only(cls, q=1.0, pa=0.0, **keep)))
+        b = np.asarray(render(only(cls, q=1.0, pa=37.0, **keep)))
         np.testing.assert_allclose(b, a, rtol=0, atol=1e-12 * a.max())
-    elif ell:  # boxiness or a Fourier mode breaks the symmetry even with q = 1
+        if keep:  # a q warp breaks the symmetry even with q = 1 at the centre
+            b = np.asarray(render(only(cls, q=1.0, pa=37.0)))
+            assert np.abs(b - np.asarray(render(only(cls, q=1.0, pa=0.0)))).max() > 1e-3 * a.max()
+    elif ell:  # boxiness, a Fourier mode or unequal rays break the symmetry with q = 1
         a = np.asarray(render(only(cls, q=1.0, pa=0.0)))
         b = np.asarray(render(only(cls, q=1.0, pa=37.0)))
         assert np.abs(b - a).max() > 1e-3 * a.max()
@@ -360,6 +419,8 @@ def fixed_params(cls):
     underestimate (measured: n pull -3.7 at the true chi^2 minimum with alpha free)."""
     if hasattr(cls, "N_NODES"):
         return {"r_min", "r_max"}
+    if type(cls.GEOMETRY).__name__ == "Warp":  # node radii of the warp: settings too
+        return {"r_w0", "r_w1"}
     return {"alpha"} if cls.TYPE_NAME == "core_sersic" else set()
 
 

@@ -14,6 +14,7 @@ from scenefit.models import (
     Exponential,
     ExponentialGenEllipse,
     ExponentialTrunc,
+    ExponentialWedges2,
     Ferrers,
     FlatSky,
     Gaussian,
@@ -29,7 +30,9 @@ from scenefit.models import (
     SersicFourier1_3_4,
     SersicGenEllipse,
     SersicGM,
+    SersicRays2,
     SersicTwist,
+    SersicWarp3,
     SkyGrid3x3,
     SkyGrid4x4Bicubic,
     Spline6,
@@ -74,6 +77,9 @@ EXPECTED = {
     "zernike_psf": ZernikePSF,
     "sky_grid3x3": SkyGrid3x3,
     "sky_grid4x4_bicubic": SkyGrid4x4Bicubic,
+    "sersic_warp3": SersicWarp3,
+    "sersic_rays2": SersicRays2,
+    "exponential_wedges2": ExponentialWedges2,
 }
 
 
@@ -187,7 +193,7 @@ def test_composed_profiles_resolve_by_name_to_one_cached_class(name, expected):
     ],
 )
 def test_bad_compositions_are_value_errors_listing_the_patterns(bad):
-    with pytest.raises(ValueError, match="_genellipse, _twist or _fourier"):
+    with pytest.raises(ValueError, match="_genellipse, _twist, _warp<K>, _fourier"):
         model_class(bad)
 
 

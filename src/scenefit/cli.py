@@ -466,7 +466,8 @@ def _cmd_models(args) -> int:
         "default is a typical value for examples; unset parameters are initialised from "
         "the image.\nOther sizes: mge<K> (K Gaussians), spline<N> / spline<N>_zero (N nodes), "
         "sky_grid<ny>x<nx>[_bicubic] (sky nodes).\nGeometries and truncations: "
-        "<law>[_trunc | _trunc_in | _trunc_inout][_genellipse | _fourier<m>[_<m>...]] "
+        "<law>[_trunc | _trunc_in | _trunc_inout][_genellipse | _twist | _warp<K> | "
+        "_fourier<m>[_<m>...] | _rays<N> | _wedges<N>] "
         "(docs/geometries.md); gallery: docs/models.md."
     )
     return 0

@@ -305,7 +305,9 @@ def _fill_profiles(scene, values, comps, obj, need):
             frac, rscale = 1.0 / 3.0, 0.5
         else:
             frac, rscale = 2.0 / 3.0 / (k - 1), 1.2
-        law_names = [s.name for s in c.law_specs()]
+        cls = type(c)
+        # rays and wedges: every ray starts as the plain law would (names <name>_<k>)
+        law_names = [s.name for s in (cls.LAW if cls.ANGULAR else cls).law_specs()]
         root = type(c).root_law()
         size = obj["r_half"] * rscale * _HALF_LIGHT_TO_SIZE.get(root, 1.0)
         fill = {
@@ -322,7 +324,14 @@ def _fill_profiles(scene, values, comps, obj, need):
             fill["beta"] = 3.0
         if root is EdgeOnDisk:  # moment ratio of a sech^2 disk: q = pi z0 / (3 h)
             fill["z0"] = 3.0 * obj["q"] * size / np.pi
-        fill.update(type(c).initial_values(obj["r_half"] * rscale))
+        if cls.ANGULAR:
+            fill.update(cls.LAW.initial_values(obj["r_half"] * rscale))
+            law = set(law_names)
+            fill = {
+                **{k: v for k, v in fill.items() if k not in law},
+                **{f"{k}_{j}": v for k, v in fill.items() if k in law for j in range(cls.N_RAYS)},
+            }
+        fill.update(cls.initial_values(obj["r_half"] * rscale))
         for p, v in fill.items():
             if need(c, p):
                 values[f"{c.name}.{p}"] = v

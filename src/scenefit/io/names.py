@@ -11,8 +11,11 @@ ny x nx nodes, :func:`~scenefit.models.sky_grid`). Any elliptical profile's name
 for a truncation and then a geometry (``docs/geometries.md``):
 ``<law>_trunc`` / ``_trunc_in`` / ``_trunc_inout`` (:func:`~scenefit.models.truncated`),
 ``<law>_genellipse`` (:func:`~scenefit.models.gen_ellipse`) and
-``<law>_fourier<m>[_<m>...]`` (:func:`~scenefit.models.fourier_modes`), e.g.
-``sersic_trunc_genellipse`` or ``exponential_fourier1_3``.
+``<law>_fourier<m>[_<m>...]`` (:func:`~scenefit.models.fourier_modes`),
+``<law>_twist``, ``<law>_warp<K>`` (:func:`~scenefit.models.warped`), or instead of a
+geometry ``<law>_rays<N>`` / ``<law>_wedges<N>`` (:func:`~scenefit.models.rays`,
+:func:`~scenefit.models.wedges`), e.g. ``sersic_trunc_genellipse``,
+``exponential_fourier1_3`` or ``moffat_rays3``.
 """
 
 from __future__ import annotations
@@ -25,10 +28,13 @@ from ..models import (
     fourier_modes,
     gen_ellipse,
     multi_gaussian,
+    rays,
     sky_grid,
     spline_profile,
     truncated,
     twisted,
+    warped,
+    wedges,
 )
 
 __all__ = ["MODEL_REGISTRY", "model_class", "describe_models"]
@@ -72,8 +78,8 @@ def model_class(name: str) -> type:
             f"unknown model type {name!r}; valid types are {', '.join(MODEL_REGISTRY)}"
             " (and mge<K>, spline<N>, spline<N>_zero, sky_grid<ny>x<nx>[_bicubic] for"
             " other sizes; <profile>_trunc,"
-            " _trunc_in, _trunc_inout, then _genellipse, _twist or _fourier<m>[_<m>...] for"
-            " truncations and geometries)"
+            " _trunc_in, _trunc_inout, then _genellipse, _twist, _warp<K>, _fourier<m>[_<m>...],"
+            " _rays<N> or _wedges<N> for truncations, geometries, rays and wedges)"
         )
     return cls
 
@@ -96,12 +102,15 @@ def _sized_class(key: str) -> type | None:
     return None
 
 
-_GEOMETRY_SUFFIX = re.compile(r"(.+)_(genellipse|twist|fourier(\d+(?:_\d+)*))")
+_GEOMETRY_SUFFIX = re.compile(
+    r"(.+)_(genellipse|twist|warp(\d+)|fourier(\d+(?:_\d+)*)|(rays|wedges)(\d+))"
+)
 _TRUNCATION_SUFFIX = re.compile(r"(.+)_trunc(_in|_inout)?")
 
 
 def _composed_class(key: str) -> type | None:
-    """``<law>[_trunc[_in|_inout]][_genellipse|_fourier<m>[_<m>...]]`` -> its class, or
+    """``<law>[_trunc[_in|_inout]][_genellipse|_twist|_warp<K>|_fourier<m>[_<m>...]|
+    _rays<N>|_wedges<N>]`` -> its class, or
     None if ``key`` has no such suffix (or names no elliptical profile before it)."""
     geometry = None
     m = _GEOMETRY_SUFFIX.fullmatch(key)
@@ -124,12 +133,16 @@ def _composed_class(key: str) -> type | None:
         return gen_ellipse(law)
     if geometry == "twist":
         return twisted(law)
-    if geometry is not None:
-        modes = tuple(int(v) for v in m.group(3).split("_"))
-        try:
-            return fourier_modes(law, modes)
-        except ValueError:
-            return None
+    if geometry is None:
+        return law
+    try:
+        if m.group(3):
+            return warped(law, int(m.group(3)))
+        if m.group(5):
+            return (rays if m.group(5) == "rays" else wedges)(law, int(m.group(6)))
+        return fourier_modes(law, tuple(int(v) for v in m.group(4).split("_")))
+    except ValueError:
+        return None
     return law
 
 

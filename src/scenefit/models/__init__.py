@@ -33,6 +33,7 @@ from .nuker import Nuker
 from .point import PointSource
 from .psf_models import AiryPSF, GaussianPSF, MoffatPSF
 from .psf_zernike import ZernikePSF
+from .rays import ExponentialWedges2, SersicRays2, rays, wedges
 from .sersic import Sersic
 from .sersic_gm import SersicGM
 from .sky import FlatSky, TiltedSky
@@ -40,11 +41,13 @@ from .sky_grid import SkyGrid3x3, SkyGrid4x4Bicubic, sky_grid
 from .spline import Spline6, Spline6Zero, spline_profile
 from .truncation import ExponentialTrunc, truncated
 from .twist import TWIST, SersicTwist, Twist, twisted
+from .warp import SersicWarp3, Warp, warped
 
 #: every concrete component type, in the order `scenefit models` lists them
 #: (other sizes of the multi-Gaussian and spline laws: :func:`multi_gaussian`,
 #: :func:`spline_profile`; other geometries and truncations: :func:`gen_ellipse`,
-#: :func:`fourier_modes`, :func:`twisted`, :func:`with_geometry`, :func:`truncated`;
+#: :func:`fourier_modes`, :func:`twisted`, :func:`warped`, :func:`with_geometry`,
+#: :func:`truncated`; rays and wedges: :func:`rays`, :func:`wedges`;
 #: other sky grids: :func:`sky_grid`)
 MODEL_TYPES = (
     Sersic,
@@ -76,6 +79,9 @@ MODEL_TYPES = (
     ZernikePSF,
     SkyGrid3x3,
     SkyGrid4x4Bicubic,
+    SersicWarp3,
+    SersicRays2,
+    ExponentialWedges2,
 )
 
 __all__ = [
@@ -115,6 +121,13 @@ __all__ = [
     "Twist",
     "TWIST",
     "SersicTwist",
+    "Warp",
+    "warped",
+    "SersicWarp3",
+    "rays",
+    "wedges",
+    "SersicRays2",
+    "ExponentialWedges2",
     "SersicGenEllipse",
     "ExponentialGenEllipse",
     "SersicFourier1_3_4",

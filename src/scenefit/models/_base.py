@@ -137,6 +137,10 @@ class EllipticalProfile(Component):
     #: layout ``[x, y, flux, *law, pa]``, is rendered with q = 1 in the amplitude and
     #: overrides :meth:`surface`
     HAS_Q: ClassVar[bool] = True
+    #: whether the surface brightness depends on the angle about the centre through
+    #: more than the radius (rays and wedges, :mod:`scenefit.models.rays`): the
+    #: renderer then calls :meth:`surface`, which such a class overrides
+    ANGULAR: ClassVar[bool] = False
 
     @classmethod
     def unpack(cls, prm):

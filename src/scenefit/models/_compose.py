@@ -38,8 +38,9 @@ _DOC = """{law} law on a non-elliptical geometry ({geom}).
     -----
     {describe}
 
-    I(xi, eta) = flux / (q total) radial(r(xi, eta)), total = area factor x the law's
-    plane integral, so ``flux`` is the total flux. Rendered by nested refinement near
+    I(xi, eta) = flux / (q total) radial(r(xi, eta)), total = the geometry's total
+    (area factor x the law's plane integral; a warp integrates it), so ``flux`` is the
+    total flux. Rendered by nested refinement near
     the centre (the exact elliptical core does not apply). Conventions and tests:
     ``docs/geometries.md``.
 
@@ -60,6 +61,11 @@ def check_law(law_cls, what: str) -> None:
         raise TypeError(
             f"{what} needs a radial law; {law_cls.__name__} is a two-dimensional law "
             "without an axis ratio (it takes no geometry or truncation)"
+        )
+    if law_cls.ANGULAR:
+        raise TypeError(
+            f"{what}: {law_cls.__name__} blends several laws in angle (rays or wedges); "
+            "compose the geometry or truncation with the law before making rays of it"
         )
     if law_cls.GEOMETRY is not None:
         raise TypeError(
@@ -119,7 +125,7 @@ def _compose(law_cls, geometry):
         return law_radial(r, law[..., :n_law], **options)
 
     def total(law, **options):
-        return law_total(law[..., :n_law], **options) * geometry.area(law[..., n_law:])
+        return geometry.total(law_radial, law_total, law[..., :n_law], law[..., n_law:], **options)
 
     def radius(dxi, deta, q, pa, law):
         return geometry.radius(dxi, deta, q, pa, law[..., n_law:])

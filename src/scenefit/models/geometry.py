@@ -93,6 +93,16 @@ class Geometry(abc.ABC):
     def area(self, g):
         """Area inside the isophote r = 1 over that of the ellipse (pi q): array (...)."""
 
+    def total(self, law_radial, law_total, law, g, **options):
+        """Plane integral over q of the composed profile (arcsec^2 times the law's unit).
+
+        ``law_total(law) * area(g)`` for a homogeneous geometry; a geometry whose
+        isophotes change shape with radius (the warp of :mod:`.warp`) overrides it and
+        integrates ``law_radial`` itself. ``options`` are the law's (e.g. Sersic's b_n
+        rule).
+        """
+        return law_total(law, **options) * self.area(g)
+
     def initial_values(self, size: float | None = None) -> dict:
         """Starting values of the parameters for the initialiser (the ellipse); ``size``
         is the profile's measured half-light radius (arcsec), when known."""

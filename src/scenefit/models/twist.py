@@ -17,8 +17,8 @@ the isophotes are turned ellipses only where the turn is slow.)
 The radius is not homogeneous in the offsets, so the exact core of
 :mod:`scenefit.render._core_geometry` does not apply; the renderer uses nested
 refinement at the centre, where the turn is small anyway (it grows as s^2).
-An axis ratio varying with radius is not offered: no such map preserves area with a
-radius-independent normalisation.
+An axis ratio varying with radius is the warp of :mod:`.warp` (isophote-fitting
+convention, a numerically integrated total): no map with it preserves area.
 """
 
 from __future__ import annotations

@@ -53,12 +53,13 @@ class _BoundLaw:
         self.radius = law_cls.radius
         self.unpack = law_cls.unpack
         self.HAS_Q = law_cls.HAS_Q
+        self.ANGULAR = law_cls.ANGULAR
 
     def surface(self, dxi, deta, q, pa, law):
         return self.law_cls.surface(dxi, deta, q, pa, law, self.radial)
 
-    def radial(self, r, law):
-        return self.law_cls.radial(r, law, **self.options)
+    def radial(self, r, law, **extra):
+        return self.law_cls.radial(r, law, **self.options, **extra)
 
     def total(self, law):
         return self.law_cls.total(law, **self.options)
@@ -97,7 +98,7 @@ def _weighted_samples(law_cls, prm, X, Y, step, dx, dy, geom):
     oxi = (cd[0, 0] * dx + cd[0, 1] * dy) * step
     oeta = (cd[1, 0] * dx + cd[1, 1] * dy) * step
     dxi, deta = xi[..., None] + oxi, eta[..., None] + oeta
-    if not law_cls.HAS_Q:  # a two-dimensional law (edge-on disk)
+    if not law_cls.HAS_Q or law_cls.ANGULAR:  # a 2-d law (edge-on disk), rays, wedges
         return amp * area * law_cls.surface(dxi, deta, q, pa, law)
     # a radial law: surface() in the same order of operations as before it existed, so
     # that the traced programs (and the persistent compilation cache) stay the same
