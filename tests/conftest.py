@@ -88,6 +88,9 @@ _HEAVY_DUPLICATES = {
     "tests/test_model_contracts.py::test_injection_recovery[edge_on_disk]",
     "tests/test_model_contracts.py::test_injection_recovery[spline6]",
     "tests/test_model_contracts.py::test_injection_recovery[spline6_zero]",
+    "tests/test_model_contracts.py::test_injection_recovery[sersic_warp3]",
+    "tests/test_model_contracts.py::test_injection_recovery[sersic_rays2]",
+    "tests/test_model_contracts.py::test_injection_recovery[exponential_wedges2]",
 }
 
 
