@@ -96,6 +96,9 @@ def test_per_image_results_and_chi2_are_consistent(joint, images):
     t = sed_table(joint)
     assert list(t["band"]) == list(mock.BANDS)
     assert np.allclose(t["mag"], [rows[("gal", b)]["mag"] for b in mock.BANDS], rtol=0, atol=0)
+    # AB: the flux density of magnitude m is 3631 Jy 10^(-0.4 m)
+    np.testing.assert_allclose(t["flux_jy"], 3631.0 * 10 ** (-0.4 * t["mag"]), rtol=1e-12)
+    np.testing.assert_allclose(t["flux_jy_err"] / t["flux_jy"], t["flux_err"] / t["flux"])
     with pytest.raises(KeyError, match="free per band"):
         joint.value("gal.flux")
     with pytest.raises(KeyError, match="shared"):

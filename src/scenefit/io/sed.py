@@ -14,6 +14,8 @@ _COLUMNS = {
     "zeropoint": (float, "magnitude zero point of the band (NaN if none)"),
     "mag": (float, "zeropoint - 2.5 log10(flux) (NaN without zero point or flux <= 0)"),
     "mag_err": (float, "2.5 / ln(10) flux_err / flux"),
+    "flux_jy": (float, "flux density in Jy, from the zero point taken as AB (NaN if none)"),
+    "flux_jy_err": (float, "1-sigma uncertainty of flux_jy"),
 }
 
 _COV_DESCRIPTION = "covariance of this flux with the source's flux in each band of meta['bands']"
@@ -29,17 +31,24 @@ def sed_table(result):
     Returns
     -------
     astropy.table.Table
-        Columns ``source, band, flux, flux_err, zeropoint, mag, mag_err``; ``meta``
+        Columns ``source, band, flux, flux_err, zeropoint, mag, mag_err, flux_jy,
+        flux_jy_err, flux_cov`` (Jy through the zero point read as AB); ``meta``
         holds the joint objective, dof and convergence. Write it with
         ``t.write("sed.ecsv")``.
     """
     from astropy.table import Table
 
+    from ._magnitudes import flux_to_jansky
+
     rows = result.sed()
     cols = {}
     for name, (kind, _) in _COLUMNS.items():
+        if name.startswith("flux_jy"):
+            continue
         vals = [np.nan if r[name] is None else r[name] for r in rows]
         cols[name] = np.array(vals, dtype=kind)
+    cols["flux_jy"] = flux_to_jansky(cols["flux"], cols["zeropoint"])
+    cols["flux_jy_err"] = flux_to_jansky(cols["flux_err"], cols["zeropoint"])
     bands = list(result.bands)
     covs = {src: result.flux_covariance(src) for src in dict.fromkeys(r["source"] for r in rows)}
     cols["flux_cov"] = np.array(
