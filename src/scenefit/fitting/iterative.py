@@ -87,7 +87,10 @@ def fit_iterative(
         The whole scene; ``objective`` is that of the full-image model at the end.
         ``extra`` holds ``sweeps``, ``objective_history`` (after each sweep, the first
         entry at the start) and ``failed_blocks`` (names of sources whose block fit
-        raised; they keep their previous values).
+        raised; they keep their previous values). A sweep that raises the whole-scene
+        objective by more than ``dchi2`` ends the fit, not converged (status 5): the
+        scene before that sweep is returned, and the history ends with its objective
+        again (the errors are those of the rejected sweep's block fits).
 
     Raises
     ------
@@ -127,6 +130,7 @@ def fit_iterative(
     n_iter = n_eval = 0
     converged = False
     for sweep in range(1, max_sweeps + 1):
+        before = current
         todo = list(blocks)
         if order == "random":
             rng.shuffle(todo)
@@ -163,6 +167,12 @@ def fit_iterative(
                 f"(change {history[-1] - history[-2]:+.4g})",
                 file=sys.stderr,
             )
+        if history[-1] > history[-2] + dchi2:
+            # a block's light beyond its cutout (or a blend the cutouts split) made the
+            # whole scene worse: keep the previous sweep's scene and stop, not converged
+            current = before
+            history.append(history[-2])
+            break
         if history[-2] - history[-1] <= dchi2:
             converged = True
             break
@@ -301,11 +311,20 @@ def _result(
         at_bound.extend(res.at_bound)
         ill = ill or res.ill_conditioned
     status = 1 if converged else 5
-    message = (
-        f"converged: a sweep lowered the objective by less than dchi2 ({len(history) - 1} sweeps)"
-        if converged
-        else f"not converged: sweep limit reached ({len(history) - 1} sweeps)"
-    )
+    raised = len(history) > 2 and history[-1] == history[-3] and history[-2] > history[-1]
+    if converged:
+        message = (
+            f"converged: a sweep lowered the objective by less than dchi2 "
+            f"({len(history) - 1} sweeps)"
+        )
+    elif raised:
+        message = (
+            f"not converged: sweep {len(history) - 2} raised the whole-scene objective "
+            f"({history[-2]:.6g} from {history[-1]:.6g}); the scene before it is returned"
+        )
+    else:
+        message = f"not converged: sweep limit reached ({len(history) - 1} sweeps)"
+
     return FitResult(
         scene=scene,
         initial=start,
