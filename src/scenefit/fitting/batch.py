@@ -216,8 +216,11 @@ def _staged_solver(layout, spec, settings, coarse, likelihood, prior_static, eag
             return cheap(u, max_iter, ftol, xtol, *at(args, defect(u, *args)))
 
         def round_(_, carry):  # one compiled copy of the solver serves every round
-            st, n_iter, n_eval = carry
-            st = stage(st.u)
+            prev, n_iter, n_eval = carry
+            st = stage(prev.u)
+            # a round that finds no lower point (status 4, damping exhausted) stays at
+            # its start, the previous round's optimum: that round's status stands
+            st = st._replace(status=jnp.where(st.status == 4, prev.status, st.status))
             return st, n_iter + st.n_iter, n_eval + st.n_eval
 
         first = stage(u0)
