@@ -128,7 +128,7 @@ def fit_iterative(
     fits: dict = {}
     failed: set = set()
     n_iter = n_eval = 0
-    converged = False
+    converged = raised = False
     for sweep in range(1, max_sweeps + 1):
         before = current
         todo = list(blocks)
@@ -172,6 +172,7 @@ def fit_iterative(
             # whole scene worse: keep the previous sweep's scene and stop, not converged
             current = before
             history.append(history[-2])
+            raised = True
             break
         if history[-2] - history[-1] <= dchi2:
             converged = True
@@ -185,6 +186,7 @@ def fit_iterative(
         history,
         failed,
         converged,
+        raised,
         n_iter,
         n_eval,
         likelihood,
@@ -294,6 +296,7 @@ def _result(
     history,
     failed,
     converged,
+    raised,
     n_iter,
     n_eval,
     likelihood,
@@ -311,7 +314,6 @@ def _result(
         at_bound.extend(res.at_bound)
         ill = ill or res.ill_conditioned
     status = 1 if converged else 5
-    raised = len(history) > 2 and history[-1] == history[-3] and history[-2] > history[-1]
     if converged:
         message = (
             f"converged: a sweep lowered the objective by less than dchi2 "
