@@ -22,10 +22,11 @@ import numpy as np
 
 from .._layout import build_layout
 from ..likelihood import LIKELIHOODS
-from ..parameters import to_unconstrained
+from ..parameters import from_unconstrained, to_unconstrained
 from ..render import RenderSettings, image_spec
 from ..render._psf_mixture import pad_psf_mixture
 from ..render.renderer import check_scene_and_image
+from .bounds_recheck import near_bounds
 from .fit import finish_fit, make_defect, make_objective, make_solver, problem_args
 from .lm import lm_result
 from .priors import SoftConstraint, build_priors
@@ -164,6 +165,9 @@ def fit_batch(
     solve = _batched(layout, spec, settings, coarse, likelihood, static, method)
     states = solve(jnp.asarray(u0), int(max_iter), float(ftol), float(xtol), *stacked)
     states = jax.tree_util.tree_map(np.asarray, states)
+    states = _recheck_bounds(
+        solve, states, kinds, rows, (int(max_iter), float(ftol), float(xtol)), stacked
+    )
     per_second = (time.perf_counter() - t0) / len(images)
 
     out = []
@@ -173,6 +177,39 @@ def fit_batch(
         res = finish_fit(scene, image, layout, rows[k][0], psets[k], done, likelihood, settings, t0)
         out.append(_with_batch_info(res, k, per_second))
     return out
+
+
+def _recheck_bounds(solve, states, kinds, rows, controls, stacked):
+    """Objects that ended on a bound, restarted once off it (:mod:`.bounds_recheck`).
+
+    The whole batch is solved again (same shapes, so no recompilation) with those
+    objects started off their bounds and the others at their results, where they stop
+    at once; an object keeps the restart only where its objective is lower.
+    """
+    lo = np.stack([v.lo for v, _ in rows])
+    hi = np.stack([v.hi for v, _ in rows])
+    kinds_b = np.broadcast_to(kinds, lo.shape)
+    x = np.asarray(from_unconstrained(*(jnp.asarray(a) for a in (states.u, kinds_b, lo, hi))))
+    flagged = near_bounds(x, lo, hi).any(axis=1) & np.isfinite(states.obj)
+    flagged &= states.status != 6
+    if not flagged.any():
+        return states
+    u1 = np.array(states.u)
+    for k in np.flatnonzero(flagged):
+        u1[k] = to_unconstrained(x[k], kinds, lo[k], hi[k])
+    again = jax.tree_util.tree_map(np.asarray, solve(jnp.asarray(u1), *controls, *stacked))
+    take = flagged & np.isfinite(again.obj) & (again.obj < states.obj)
+
+    def pick(a, b):
+        t = take.reshape((-1,) + (1,) * (a.ndim - 1))
+        return np.where(t, b, a)
+
+    out = jax.tree_util.tree_map(pick, states, again)
+    return out._replace(
+        n_iter=np.where(flagged, states.n_iter + again.n_iter, states.n_iter),
+        n_eval=np.where(flagged, states.n_eval + again.n_eval, states.n_eval),
+        start_obj=states.start_obj,
+    )
 
 
 def _pad_psf_mixtures(per_object) -> None:

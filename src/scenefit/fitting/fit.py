@@ -30,6 +30,7 @@ from ..render.renderer import (
     check_scene_and_image,
     make_band_model_and_jacobian,
 )
+from .bounds_recheck import near_bounds, recheck_bounds
 from .covariance import covariance_from_fisher
 from .lm import CONVERGED, LM_MESSAGES, lm_host, lm_solve
 from .priors import SoftConstraint, build_priors, prior_residuals
@@ -126,47 +127,52 @@ def fit(
     pset = build_priors(layout, vals.base, priors, constraints)
     cap = np.where(kinds == 0, np.inf, _BOUNDED_STEP_CAP)
     coarse = settings.coarse() if staged else None
-    result = None
-    if coarse is not None:
-        args = problem_args(vals, image, pset, offset=True, layout=layout)
-        value, normal, tail, defect = _compiled_programs(
-            layout, spec, (coarse, settings), likelihood, pset, args
-        )
 
-        def at(off):
-            off = off if base_offset is None else base_offset + off
-            return (*args[:6], {**args[6], "offset": off}, *args[7:])
+    def solve(u_start):
+        result = None
+        if coarse is not None:
+            args = problem_args(vals, image, pset, offset=True, layout=layout)
+            value, normal, tail, defect = _compiled_programs(
+                layout, spec, (coarse, settings), likelihood, pset, args
+            )
 
-        result = lm_staged(
-            lambda u, off: value(u, *at(off)),
-            lambda u, off: normal(u, *at(off)),
-            lambda u: defect(u, *args),
-            u0,
-            int(max_iter),
-            float(ftol),
-            float(xtol),
-            step_cap=cap,
-            tail=None if tail is None else (lambda u: tail(jnp.asarray(u), *args)),
-            progress=progress,
-        )
-    if result is None:  # unstaged, or a correction that did not settle
-        args = problem_args(vals, image, pset, offset=base_offset is not None, layout=layout)
-        if base_offset is not None:
-            args[6]["offset"] = base_offset
-        value, normal, tail, _ = _compiled_programs(
-            layout, spec, (settings,), likelihood, pset, args
-        )
-        result = lm_host(
-            lambda u: value(u, *args),
-            lambda u: normal(u, *args),
-            u0,
-            int(max_iter),
-            float(ftol),
-            float(xtol),
-            step_cap=cap,
-            tail=None if tail is None else (lambda u: tail(jnp.asarray(u), *args)),
-            progress=progress,
-        )
+            def at(off):
+                off = off if base_offset is None else base_offset + off
+                return (*args[:6], {**args[6], "offset": off}, *args[7:])
+
+            result = lm_staged(
+                lambda u, off: value(u, *at(off)),
+                lambda u, off: normal(u, *at(off)),
+                lambda u: defect(u, *args),
+                u_start,
+                int(max_iter),
+                float(ftol),
+                float(xtol),
+                step_cap=cap,
+                tail=None if tail is None else (lambda u: tail(jnp.asarray(u), *args)),
+                progress=progress,
+            )
+        if result is None:  # unstaged, or a correction that did not settle
+            args = problem_args(vals, image, pset, offset=base_offset is not None, layout=layout)
+            if base_offset is not None:
+                args[6]["offset"] = base_offset
+            value, normal, tail, _ = _compiled_programs(
+                layout, spec, (settings,), likelihood, pset, args
+            )
+            result = lm_host(
+                lambda u: value(u, *args),
+                lambda u: normal(u, *args),
+                u_start,
+                int(max_iter),
+                float(ftol),
+                float(xtol),
+                step_cap=cap,
+                tail=None if tail is None else (lambda u: tail(jnp.asarray(u), *args)),
+                progress=progress,
+            )
+        return result
+
+    result = recheck_bounds(solve, solve(u0), kinds, vals.lo, vals.hi)
     return finish_fit(scene, image, layout, vals, pset, result, likelihood, settings, t0)
 
 
@@ -429,8 +435,7 @@ def finish_fit(scene, image, layout, vals, pset, result, likelihood, settings, t
 
     p = np.asarray(layout.expand(x, vals.base))
     new_scene = _wrap_angles(scene.with_values(p))
-    width = np.where(np.isfinite(vals.hi - vals.lo), vals.hi - vals.lo, np.maximum(np.abs(x), 1))
-    near = (np.abs(x - vals.lo) <= 1e-6 * width) | (np.abs(vals.hi - x) <= 1e-6 * width)
+    near = near_bounds(x, vals.lo, vals.hi)
     rp = np.asarray(result.r_tail)[: pset.size] if pset.size else np.zeros(0)
     penalty = float(np.sum(rp * rp)) if pset.size else 0.0
     start_penalty = 0.0

@@ -26,6 +26,7 @@ import numpy as np
 from ..likelihood import LIKELIHOODS
 from ..render import RenderSettings, image_spec
 from ._joint_plan import build_plan, check_images
+from .bounds_recheck import near_bounds, recheck_bounds
 from .covariance import covariance_from_fisher
 from .fit import _BOUNDED_STEP_CAP, _compiled_programs, _to_physical, _wrap_angles, problem_args
 from .joint_result import JointFitResult
@@ -131,36 +132,43 @@ def fit_joint(
     coarse = settings.coarse() if staged else None
     u0 = _to_unconstrained(plan)
     cap = np.where(plan.kinds == 0, np.inf, _BOUNDED_STEP_CAP)
-    result, problems = None, None
-    if coarse is not None:
-        problems = [
-            _Problem.of(plan, i, img, (coarse, settings), likelihood)
-            for i, img in enumerate(images)
-        ]
-        result = lm_staged(
-            lambda u, offs: _value(problems, u, offs),
-            lambda u, offs: _normal(problems, plan, u, offs),
-            lambda u: [p.defect_at(u) for p in problems],
-            u0,
-            int(max_iter),
-            float(ftol),
-            float(xtol),
-            step_cap=cap,
-        )
-    if result is None:  # unstaged, or a correction that did not settle
-        problems = [
-            _Problem.of(plan, i, img, (settings,), likelihood) for i, img in enumerate(images)
-        ]
-        none = [None] * len(problems)
-        result = lm_host(
-            lambda u: _value(problems, u, none),
-            lambda u: _normal(problems, plan, u, none),
-            u0,
-            int(max_iter),
-            float(ftol),
-            float(xtol),
-            step_cap=cap,
-        )
+    problems = None
+
+    def solve(u_start):
+        nonlocal problems
+        result = None
+        if coarse is not None:
+            problems = [
+                _Problem.of(plan, i, img, (coarse, settings), likelihood)
+                for i, img in enumerate(images)
+            ]
+            result = lm_staged(
+                lambda u, offs: _value(problems, u, offs),
+                lambda u, offs: _normal(problems, plan, u, offs),
+                lambda u: [p.defect_at(u) for p in problems],
+                u_start,
+                int(max_iter),
+                float(ftol),
+                float(xtol),
+                step_cap=cap,
+            )
+        if result is None:  # unstaged, or a correction that did not settle
+            problems = [
+                _Problem.of(plan, i, img, (settings,), likelihood) for i, img in enumerate(images)
+            ]
+            none = [None] * len(problems)
+            result = lm_host(
+                lambda u: _value(problems, u, none),
+                lambda u: _normal(problems, plan, u, none),
+                u_start,
+                int(max_iter),
+                float(ftol),
+                float(xtol),
+                step_cap=cap,
+            )
+        return result
+
+    result = recheck_bounds(solve, solve(u0), plan.kinds, plan.lo, plan.hi)
     return _finish(plan, images, problems, result, likelihood, settings, t0)
 
 
@@ -234,8 +242,7 @@ def _finish(plan, images, problems, result, likelihood, settings, t0) -> JointFi
     fisher = np.where(np.isfinite(fisher), fisher, 0.0)
     cov, ill, cond = covariance_from_fisher(fisher, values=x)
     ill = bool(ill or cond > 1e12)
-    width = np.where(np.isfinite(plan.hi - plan.lo), plan.hi - plan.lo, np.maximum(np.abs(x), 1))
-    near = (np.abs(x - plan.lo) <= 1e-6 * width) | (np.abs(plan.hi - x) <= 1e-6 * width)
+    near = near_bounds(x, plan.lo, plan.hi)
     at_bound = tuple(n for n, b in zip(plan.names, near, strict=True) if b)
     status = int(result.status)
     offs = [p.defect_at(u) if p.defect is not None else None for p in problems]
