@@ -186,3 +186,23 @@ def test_bad_inputs_raise_clear_errors(images):
         sf.forced_photometry(scene, [images[0], images[1].replace(ref_sky=(300.0, 0.0))])
     with pytest.raises(ValueError, match="does not match data shape"):
         sf.Image(np.zeros((8, 8)), sigma=np.ones((8, 9)))
+
+
+def test_catalogue_ra_dec_rows_are_projected_about_the_tangent_point():
+    from scenefit.io import scene_from_catalogue
+    from scenefit.tangent import gnomonic
+
+    ra0, dec0 = 150.0, 60.0  # far from the equator: RA offsets shrink by cos(dec)
+    row = {"name": "s", "type": "point", "ra": 150.001, "dec": 60.0005}
+    sc = scene_from_catalogue([row], tangent_point=(ra0, dec0))
+    xi, eta = gnomonic(row["ra"], row["dec"], ra0, dec0)
+    assert (sc["s"].x.value, sc["s"].y.value) == (float(xi), float(eta))
+    # small offsets: xi ~ dRA cos(dec) (east positive), eta ~ dDec, in arcsec
+    assert sc["s"].x.value == pytest.approx(3.6 * np.cos(np.radians(60.0)), rel=1e-4)
+    assert sc["s"].y.value == pytest.approx(1.8, rel=1e-4)
+    with pytest.raises(ValueError, match="ra/dec but no x/y.*tangent point"):
+        scene_from_catalogue([row])
+    with pytest.raises(ValueError, match="90 degrees or more"):
+        scene_from_catalogue([{**row, "ra": 330.0, "dec": -60.0}], tangent_point=(ra0, dec0))
+    with pytest.raises(ValueError, match="ra/dec but no x/y"):  # forced without align_wcs
+        sf.forced_photometry([row], mock.blank_images())

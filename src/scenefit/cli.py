@@ -12,7 +12,9 @@ Subcommands:
   image, with Imfit's options and console summary;
 * ``scenefit makeimage CONFIG (--shape NROWS NCOLS | --refimage FILE) --output FILE`` --
   render an Imfit configuration into a FITS image;
-* ``scenefit galfit FEEDME`` -- fit a GALFIT feedme file.
+* ``scenefit galfit FEEDME`` -- fit a GALFIT feedme file;
+* ``scenefit forced REFERENCE IMAGE... --noise ... [--psf ...] [--out DIR]`` -- forced
+  photometry: the fluxes of a scene's or a catalogue's sources in many images.
 
 User errors (a missing file, malformed YAML, an unknown model name, a bad value) are
 reported as ``scenefit: error: <message>`` on stderr with exit status 2, without a
@@ -29,6 +31,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+
+from ._forced_cli import add_forced
 
 __all__ = ["main", "build_parser"]
 
@@ -50,6 +54,7 @@ examples:
   scenefit imfit config.dat image.fits --gain 4.7 --readnoise 4.3 --sky 130
   scenefit makeimage config.dat --shape 256 256 --output model.fits
   scenefit galfit galfit.feedme
+  scenefit forced fit_scene.yaml g.fits r.fits --noise gs.fits rs.fits --psf gp.fits rp.fits
 
 compiled fits are cached in ~/.cache/scenefit/jax, so a second run starts faster
 (SCENEFIT_CACHE_DIR=DIR moves the cache, SCENEFIT_NO_CACHE=1 turns it off).
@@ -161,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_imfit(sub, fmt)
     _add_makeimage(sub, fmt)
     _add_galfit(sub, fmt)
+    add_forced(sub, fmt)
     return parser
 
 
@@ -352,7 +358,7 @@ def main(argv=None) -> int:
 
 
 #: commands that compile JAX functions and so use the persistent compilation cache
-_COMPILING = ("demo", "fit", "imfit", "makeimage", "galfit")
+_COMPILING = ("demo", "fit", "imfit", "makeimage", "galfit", "forced")
 
 
 def _enable_cache() -> None:

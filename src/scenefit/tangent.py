@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["common_tangent_plane", "gnomonic"]
+__all__ = ["common_tangent_plane", "gnomonic", "tangent_point"]
 
 _ARCSEC_PER_RAD = 180.0 / np.pi * 3600.0
 
@@ -94,17 +94,36 @@ def common_tangent_plane(images, center=None, *, tol_pixels: float = 0.01, n_gri
                 "tangent plane: build it with Image.from_fits / from_nddata (or wcs=...), "
                 "or give it cd, crpix and ref_sky on the common plane yourself"
             )
-    if center is None:
-        h, w = images[0].shape
-        ra0, dec0 = (
-            float(v) for v in images[0].wcs.pixel_to_world_values((w - 1) / 2, (h - 1) / 2)
-        )
-    else:
-        try:
-            ra0, dec0 = (float(v) for v in center)
-        except (TypeError, ValueError):
-            raise ValueError(f"center must be (RA, Dec) in degrees, got {center!r}") from None
+    ra0, dec0 = tangent_point(images, center)
     return [_reprojected(img, i, ra0, dec0, tol_pixels, n_grid) for i, img in enumerate(images)]
+
+
+def tangent_point(images, center=None) -> tuple[float, float]:
+    """(RA, Dec) in degrees of the tangent point :func:`common_tangent_plane` uses:
+    ``center`` if given, else the world position of the first image's centre pixel
+    (that image needs a celestial ``wcs``).
+
+    Examples
+    --------
+    >>> tangent_point([], center=(150, 2.5))
+    (150.0, 2.5)
+    """
+    if center is None:
+        if not images or images[0].wcs is None:
+            raise ValueError(
+                "the default tangent point is the first image's centre, which needs a "
+                "celestial WCS: give center=(RA, Dec) in degrees"
+            )
+        h, w = images[0].shape
+        wcs = images[0].wcs
+        return tuple(float(v) for v in wcs.pixel_to_world_values((w - 1) / 2, (h - 1) / 2))
+    try:
+        ra0, dec0 = (float(v) for v in center)
+    except (TypeError, ValueError):
+        raise ValueError(f"center must be (RA, Dec) in degrees, got {center!r}") from None
+    if not (np.isfinite(ra0) and np.isfinite(dec0) and -90.0 <= dec0 <= 90.0):
+        raise ValueError(f"center must be a finite (RA, Dec) with |Dec| <= 90, got {center!r}")
+    return ra0, dec0
 
 
 def _reprojected(img, i, ra0, dec0, tol_pixels, n_grid):

@@ -50,7 +50,9 @@ def forced_photometry(
     reference : Scene, FitResult, JointFitResult, astropy Table or list of dict
         The sources, with every shape and position parameter given: a Scene; the
         best-fit scene of a (reference-band) fit; the shared shapes of a joint fit; or
-        a catalogue table, one row per source (:func:`scenefit.io.scene_from_catalogue`).
+        a catalogue table, one row per source (:func:`scenefit.io.scene_from_catalogue`;
+        rows with ``ra``/``dec`` instead of ``x``/``y`` need ``align_wcs``: they are
+        projected about its tangent point).
         Their fluxes are ignored (solved for); sky components are kept (solved per
         image with ``fit_sky``, else held at their values). Not modified.
     images : list of Image
@@ -99,12 +101,14 @@ def forced_photometry(
     (40.0, 2.0)
     """
     t0 = time.perf_counter()
-    scene = _reference_scene(reference)
     images = check_images(images)
+    point = None
     if align_wcs:
-        from ..tangent import common_tangent_plane
+        from ..tangent import common_tangent_plane, tangent_point
 
-        images = common_tangent_plane(images, center=center)
+        point = tangent_point(images, center)
+        images = common_tangent_plane(images, center=point)
+    scene = _reference_scene(reference, point)
     labels, keys = image_labels(images, labels)
     settings = settings or RenderSettings()
     sources = source_names(scene)
@@ -208,8 +212,9 @@ def _normal(d, image):
     return Aw @ A.T, Aw @ r
 
 
-def _reference_scene(reference):
-    """The Scene of a ``reference`` (see :func:`forced_photometry`)."""
+def _reference_scene(reference, tangent_point=None):
+    """The Scene of a ``reference`` (see :func:`forced_photometry`); a catalogue's
+    ra/dec rows are projected about ``tangent_point``."""
     from ..scene import Scene
     from .joint_result import JointFitResult
     from .result import FitResult
@@ -223,7 +228,7 @@ def _reference_scene(reference):
     if _is_table(reference):
         from ..io.catalogue import scene_from_catalogue
 
-        return scene_from_catalogue(reference)
+        return scene_from_catalogue(reference, tangent_point=tangent_point)
     raise TypeError(
         f"reference must be a Scene, a FitResult, a JointFitResult or a catalogue table, got "
         f"{type(reference).__name__}"

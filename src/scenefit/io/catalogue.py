@@ -6,10 +6,10 @@ import numpy as np
 
 from .names import model_class
 
-__all__ = ["scene_from_catalogue"]
+__all__ = ["scene_from_catalogue", "has_sky_positions"]
 
 
-def scene_from_catalogue(table):
+def scene_from_catalogue(table, tangent_point=None):
     """A Scene from a catalogue with one row per source.
 
     Parameters
@@ -18,9 +18,15 @@ def scene_from_catalogue(table):
         Columns ``name`` (component name), ``type`` (a model-type name,
         :func:`scenefit.io.model_class`), and the parameters of each row's type in
         their units (positions ``x``, ``y`` in tangent-plane arcsec, radii in arcsec,
-        ``pa`` in degrees; ``docs/conventions.md``). A missing or masked ``flux`` is
-        set to 1 (forced photometry solves it); columns a row's type does not have are
-        ignored for that row.
+        ``pa`` in degrees; ``docs/conventions.md``). A row may give its position as
+        ``ra``, ``dec`` (degrees) instead of ``x``, ``y``: it is projected onto the
+        gnomonic plane about ``tangent_point`` (:func:`scenefit.tangent.gnomonic`).
+        A missing or masked ``flux`` is set to 1 (forced photometry solves it);
+        columns a row's type does not have are ignored for that row.
+    tangent_point : (float, float), optional
+        (RA, Dec) in degrees of the tangent point, needed by rows with ``ra``/``dec``;
+        the images must be on the same plane
+        (:func:`scenefit.common_tangent_plane` with ``center=tangent_point``).
 
     Returns
     -------
@@ -30,7 +36,8 @@ def scene_from_catalogue(table):
     ------
     ValueError
         For an empty table, a missing ``name`` / ``type`` column, an unknown type,
-        or a row without a value for one of its type's shape parameters.
+        a row without a value for one of its type's shape parameters, or a row with
+        ``ra``/``dec`` and no ``tangent_point``.
 
     Examples
     --------
@@ -52,6 +59,8 @@ def scene_from_catalogue(table):
                 "(need 'name', 'type' and the type's parameters)"
             )
         cls = model_class(str(row["type"]))
+        if "x" in cls.param_names() and _sky_row(row):
+            row = {**row, **_projected(row, i, tangent_point)}
         kw = {}
         for p in cls.param_names():
             v = row.get(p)
@@ -65,6 +74,56 @@ def scene_from_catalogue(table):
             kw[p] = float(v)
         comps.append(cls(name=str(row["name"]), **kw))
     return Scene(comps)
+
+
+def has_sky_positions(table) -> bool:
+    """Whether a row of ``table`` gives its position as ``ra``/``dec`` without
+    ``x``/``y`` (so that :func:`scene_from_catalogue` needs a tangent point).
+
+    Examples
+    --------
+    >>> has_sky_positions([{"name": "s", "type": "point", "ra": 150.0, "dec": 2.0}])
+    True
+    """
+    return any(_sky_row(_row_dict(r)) for r in table)
+
+
+def _sky_row(row: dict) -> bool:
+    return (
+        row.get("x") is None
+        and row.get("y") is None
+        and row.get("ra") is not None
+        and row.get("dec") is not None
+    )
+
+
+def _projected(row: dict, i: int, tangent_point) -> dict:
+    """``{"x": xi, "y": eta}`` (arcsec) of a row's ``ra``/``dec`` about ``tangent_point``."""
+    from ..tangent import gnomonic
+
+    if tangent_point is None:
+        raise ValueError(
+            f"catalogue row {i} ({row.get('name')!r}) gives ra/dec but no x/y; sky "
+            "positions need a tangent point: pass tangent_point=(RA, Dec) in degrees "
+            "(forced_photometry: align_wcs=True)"
+        )
+    try:
+        ra, dec = float(row["ra"]), float(row["dec"])
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"catalogue row {i} ({row.get('name')!r}): ra/dec must be numbers (degrees), "
+            f"got {row['ra']!r}, {row['dec']!r}"
+        ) from None
+    a, d = np.radians(ra), np.radians(dec)
+    a0, d0 = np.radians(tangent_point[0]), np.radians(tangent_point[1])
+    if not np.sin(d0) * np.sin(d) + np.cos(d0) * np.cos(d) * np.cos(a - a0) > 0:
+        raise ValueError(
+            f"catalogue row {i} ({row.get('name')!r}) at (ra, dec) = ({ra}, {dec}) is 90 "
+            f"degrees or more from the tangent point {tuple(tangent_point)}: it has no "
+            "gnomonic projection"
+        )
+    xi, eta = gnomonic(ra, dec, *tangent_point)
+    return {"x": float(xi), "y": float(eta)}
 
 
 def _row_dict(row) -> dict:

@@ -265,20 +265,24 @@ def config_from_dict(data, path) -> FitConfig:
 
 # ------------------------------------------------------------------------- helpers
 class _Ctx:
-    """The configuration file being read: resolves paths, formats errors."""
+    """The configuration file being read: resolves paths, formats errors.
 
-    def __init__(self, path: Path):
+    ``base`` (default the file's folder) resolves relative paths; ``where`` (default
+    ``"<path>: "``) starts every message (the command line passes its own)."""
+
+    def __init__(self, path: Path, base: Path | None = None, where: str | None = None):
         self.path = path
-        self.base = path.parent
+        self.base = path.parent if base is None else base
+        self.where = f"{path}: " if where is None else where
 
     def error(self, key: str, msg: str) -> ValueError:
-        return ValueError(f"{self.path}: {key}: {msg}")
+        return ValueError(f"{self.where}{key}: {msg}")
 
     def check_keys(self, d: Mapping, allowed, where: str) -> None:
         bad = [k for k in d if k not in allowed]
         if bad:
             raise ValueError(
-                f"{self.path}: {where}: unknown key(s) {', '.join(map(repr, bad))}; "
+                f"{self.where}{where}: unknown key(s) {', '.join(map(repr, bad))}; "
                 f"allowed keys are {', '.join(allowed)}"
             )
 
@@ -323,7 +327,7 @@ class _Ctx:
         if not p.is_absolute():
             p = self.base / p
         if not p.exists():
-            raise FileNotFoundError(f"{self.path}: {key}: file {str(p)!r} not found")
+            raise FileNotFoundError(f"{self.where}{key}: file {str(p)!r} not found")
         if p.is_dir():
             raise self.error(key, f"{str(p)!r} is a folder, not a file")
         return p
@@ -453,7 +457,7 @@ def _read_image(ctx: _Ctx, d, label: str) -> Image:
         return Image(data, **kw)
     except (ValueError, TypeError) as exc:
         msg = str(exc)
-        if msg.startswith(str(ctx.path)):
+        if msg.startswith(f"{ctx.where}{label}"):
             raise
         raise ctx.error(label, msg) from None
 

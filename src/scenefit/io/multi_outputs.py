@@ -9,7 +9,7 @@ import numpy as np
 from ._fits import header_value
 from .sed import sed_table
 
-__all__ = ["write_multi_outputs", "SED_FILE"]
+__all__ = ["write_multi_outputs", "multi_output_paths", "SED_FILE"]
 
 #: name of the SED table written by :func:`write_multi_outputs`
 SED_FILE = "sed.ecsv"
@@ -51,18 +51,8 @@ def write_multi_outputs(result, outdir, *, overwrite: bool = False) -> dict[str,
 
     images = _images(result)
     labels = tuple(result.labels)
-    for lab in labels:
-        if lab in (".", "..") or any(c in lab for c in ("/", "\\", "\0")) or lab == "sed":
-            raise ValueError(
-                f"image label {lab!r} cannot name a file (path separator, '.', '..' or "
-                "'sed'); give plain labels= to the fit"
-            )
     outdir = Path(outdir)
-    paths = {}
-    for lab in labels:
-        paths[f"{lab}_model"] = outdir / f"{lab}_model.fits"
-        paths[f"{lab}_residual"] = outdir / f"{lab}_residual.fits"
-    paths["sed"] = outdir / SED_FILE
+    paths = multi_output_paths(labels, outdir)
     existing = [str(p) for p in paths.values() if p.exists()]
     if existing and not overwrite:
         raise FileExistsError(
@@ -85,6 +75,36 @@ def write_multi_outputs(result, outdir, *, overwrite: bool = False) -> dict[str,
             hdu.header["NPIX"] = (int(img.n_valid), "unmasked pixels")
             hdu.writeto(paths[f"{lab}_{kind}"], overwrite=True)
     sed_table(result).write(paths["sed"], format="ascii.ecsv", overwrite=True)
+    return paths
+
+
+def multi_output_paths(labels, outdir) -> dict[str, Path]:
+    """The files :func:`write_multi_outputs` writes for images ``labels`` into
+    ``outdir`` (keys as it returns them), without writing anything.
+
+    Raises
+    ------
+    ValueError
+        If a label is not usable as a file name (path separators, ``.``/``..``,
+        ``sed``).
+
+    Examples
+    --------
+    >>> sorted(p.name for p in multi_output_paths(["g"], "out").values())
+    ['g_model.fits', 'g_residual.fits', 'sed.ecsv']
+    """
+    for lab in labels:
+        if lab in (".", "..") or any(c in lab for c in ("/", "\\", "\0")) or lab == "sed":
+            raise ValueError(
+                f"image label {lab!r} cannot name a file (path separator, '.', '..' or "
+                "'sed'); give plain labels= to the fit"
+            )
+    outdir = Path(outdir)
+    paths = {}
+    for lab in labels:
+        paths[f"{lab}_model"] = outdir / f"{lab}_model.fits"
+        paths[f"{lab}_residual"] = outdir / f"{lab}_residual.fits"
+    paths["sed"] = outdir / SED_FILE
     return paths
 
 

@@ -227,7 +227,29 @@ class _Grid:
             pc = inputs["crpix"][None, :] + (prm[:, :2] - inputs["ref"][None, :]) @ cdinv.T
         col = (pc[:, 0] - self.x0) * self.s
         row = (pc[:, 1] - self.y0) * self.s
-        return jnp.stack([col, row, prm[:, 2]], axis=1)
+        flux = prm[:, 2]
+        if self.has_psf and self.point_kernel is None:
+            flux = jnp.where(self.psf_reaches(col, row), flux, 0.0)
+        return jnp.stack([col, row, flux], axis=1)
+
+    def psf_reaches(self, col, row):
+        """Whether the PSF stamp of a point at fine-grid (``col``, ``row``) can overlap
+        the image (bool, the shape of ``col``).
+
+        A Fourier phase ramp places its delta modulo the transform size, so a point far
+        outside the grid would wrap around into the image; the points for which this is
+        False are dropped (their stamp lies wholly outside, so they contribute nothing).
+        Those for which it is True sit within the grid and its PSF margin, where the
+        zero padding keeps every wrapped sample out of the cropped image. The test
+        counts the neighbouring integer pixel of a fractional position, so a point up to
+        one fine pixel further out is kept (its stamp's edge then reaches the image).
+        """
+        ph, pw = self.psf_shape
+        cy, cx = ph // 2, pw // 2
+        # stamp pixels of a point at integer p cover p - c .. p - c + P - 1
+        r_lo, r_hi = self.mh - (ph - cy), self.mh + self.h * self.s + cy
+        c_lo, c_hi = self.mw - (pw - cx), self.mw + self.w * self.s + cx
+        return (row > r_lo) & (row < r_hi) & (col > c_lo) & (col < c_hi)
 
     @property
     def bicubic_points(self) -> bool:
