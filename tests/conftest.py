@@ -66,7 +66,7 @@ _HEAVY_DUPLICATES = {
     # PSF Jacobians: test_convolution_methods, test_mixture
     "tests/test_jacobian.py::test_sparse_jacobian_equals_dense[1-True-True]",
     # Sersic gradients and flux: test_gradients, test_profiles_flux, test_profile_totals
-    "tests/test_model_contracts.py::test_gradients_match_finite_differences[sersic]",
+    "tests/test_model_contract_gradients.py::test_gradients_match_finite_differences[sersic]",
     "tests/test_model_contracts.py::test_rendered_flux_matches_the_integral_of_the_law[sersic]",
     # banded equations: the poisson+PSF and imfit-sampling cases; points: not banded
     "tests/test_banded_normal.py::"
@@ -83,14 +83,14 @@ _HEAVY_DUPLICATES = {
     "tests/test_gradient_fit.py::test_gradient_optimisers_reach_the_lm_optimum[lbfgsb]",
     "tests/test_mixture.py::test_sparse_jacobian_equals_dense_with_mixture_profiles[moffat]",
     # injection-recovery of the heaviest laws: their gradients and fluxes stay default
-    "tests/test_model_contracts.py::test_injection_recovery[core_sersic]",
-    "tests/test_model_contracts.py::test_injection_recovery[sersic_twist]",
-    "tests/test_model_contracts.py::test_injection_recovery[edge_on_disk]",
-    "tests/test_model_contracts.py::test_injection_recovery[spline6]",
-    "tests/test_model_contracts.py::test_injection_recovery[spline6_zero]",
-    "tests/test_model_contracts.py::test_injection_recovery[sersic_warp3]",
-    "tests/test_model_contracts.py::test_injection_recovery[sersic_rays2]",
-    "tests/test_model_contracts.py::test_injection_recovery[exponential_wedges2]",
+    "tests/test_model_contract_recovery.py::test_injection_recovery[core_sersic]",
+    "tests/test_model_contract_recovery.py::test_injection_recovery[sersic_twist]",
+    "tests/test_model_contract_recovery.py::test_injection_recovery[edge_on_disk]",
+    "tests/test_model_contract_recovery.py::test_injection_recovery[spline6]",
+    "tests/test_model_contract_recovery.py::test_injection_recovery[spline6_zero]",
+    "tests/test_model_contract_recovery.py::test_injection_recovery[sersic_warp3]",
+    "tests/test_model_contract_recovery.py::test_injection_recovery[sersic_rays2]",
+    "tests/test_model_contract_recovery.py::test_injection_recovery[exponential_wedges2]",
 }
 
 

@@ -300,7 +300,7 @@ def polar_fraction_in_image(surface, total, image, x, y):
 # ------------------------------------------------------------------------- warp
 def warp_radius(dxi, deta, q, pa, r_w0, r_w1, dpa, lnq):
     """Law radius of the warp (docs/geometries.md, written again): the r whose ellipse
-    (PA(r), q(r)) passes through the offset, by 200 bisections in ln r (the isophotes
+    (PA(r), q(r)) passes through the offset, by 64 bisections in ln r (the isophotes
     nested: r - rho(r) increases). ``dpa``, ``lnq``: the K node values (first 0)."""
     from scipy.interpolate import CubicSpline
 
@@ -317,7 +317,7 @@ def warp_radius(dxi, deta, q, pa, r_w0, r_w1, dpa, lnq):
 
     s = np.maximum(np.hypot(dxi, deta), 1e-300)
     lo, hi = np.log(s * 1e-3), np.log(s * 1e3 / q)
-    for _ in range(200):
+    for _ in range(64):  # the bracket (< 30 in ln r) shrinks below 1e-17
         mid = 0.5 * (lo + hi)
         up = np.exp(mid) - rho(np.exp(mid)) > 0
         hi, lo = np.where(up, mid, hi), np.where(up, lo, mid)

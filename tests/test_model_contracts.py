@@ -25,24 +25,23 @@ off-centre, so no symmetry hides an error):
 * Levenberg-Marquardt injection and recovery (moderate S/N, seeded noise, perturbed
   start) gives every free parameter within 3.5 sigma of the truth.
 
-Cost: all profiles share one scene and one compiled renderer (a component is isolated
-by zeroing the other fluxes), so only the recovery fits compile per type.
+The derivative contract is in tests/test_model_contract_gradients.py and the
+injection-recovery one in tests/test_model_contract_recovery.py, so that the three
+files (each paying its own compilation) spread over the test workers. Cost: all
+profiles share one scene and one compiled renderer (tests/contract_zoo.py; a component
+is isolated by zeroing the other fluxes), so only the recovery fits compile per type.
 """
 
 from __future__ import annotations
-
-from functools import lru_cache
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 from scipy.integrate import quad
-from scipy.interpolate import PchipInterpolator
 from scipy.special import k1 as scipy_k1
 
-import scenefit as sf
-from conftest import blank
+from contract_zoo import IDS, PROFILES, defaults, law_of, numeric_cdf, only, ray_values, zoo
 from geometry_reference import fraction_in_image as geometry_fraction_in_image
 from geometry_reference import (
     g_of,
@@ -52,27 +51,7 @@ from geometry_reference import (
     twist_fraction_in_image,
     warp_radius,
 )
-from scenefit._layout import build_layout
-from scenefit.models import MODEL_TYPES, EllipticalProfile
-from scenefit.parameters import Param
-from scenefit.render import RenderSettings, image_inputs, image_spec, make_renderer
 from test_profiles_flux import fraction_in_image
-
-PROFILES = [c for c in MODEL_TYPES if issubclass(c, EllipticalProfile)]
-IDS = [c.TYPE_NAME for c in PROFILES]
-SHAPE = (64, 64)
-CENTRE = dict(x=0.37, y=-0.21)
-
-
-def defaults(cls, **over):
-    kw = {s.name: s.default for s in cls.PARAMS}
-    kw.update(CENTRE, flux=100.0)
-    kw.update(over)
-    return kw
-
-
-def law_of(cls, kw):
-    return np.array([kw[s.name] for s in cls.law_specs()], dtype=float)
 
 
 def test_every_profile_has_defaults_and_a_docstring_example():
@@ -119,79 +98,6 @@ def test_law_is_finite_everywhere(cls):
     tot = float(cls.total(law))
     assert np.isfinite(tot) and tot > 0
     assert np.all(np.isfinite(np.asarray(jax.grad(cls.total)(law))))
-
-
-def numeric_cdf(cls, law, r_far=80.0, normalise=True):
-    """Enclosed-light fraction CDF(R) = int_0^R 2 pi r I dr / total, independently:
-    8-point Gauss-Legendre on 4000 log-spaced panels (plus the law's own radii as
-    panel edges), interpolated monotonically. ``normalise=False``: over the numerical
-    integral to ``r_far`` instead of the class's total (then in ``.total``)."""
-    radii = [v for s, v in zip(cls.PARAMS[3:-2], law, strict=True) if s.unit == "arcsec"]
-    edges = np.unique(np.concatenate([[0.0], np.geomspace(1e-9, r_far, 4000), radii]))
-    edges = edges[edges <= r_far]
-    x, w = np.polynomial.legendre.leggauss(8)
-    a, b = edges[:-1, None], edges[1:, None]
-    r = 0.5 * (a + b) + 0.5 * (b - a) * x
-    f = 2 * np.pi * r * np.asarray(cls.radial(jnp.asarray(r), jnp.asarray(law)))
-    cum = np.concatenate([[0.0], np.cumsum((f * w).sum(axis=1) * 0.5 * (b - a)[:, 0])])
-    total = float(cls.total(jnp.asarray(law))) if normalise else cum[-1]
-    interp = PchipInterpolator(edges, cum / total)
-
-    def cdf(rr):
-        return float(interp(min(rr, r_far)))
-
-    cdf.total = total
-    return cdf
-
-
-def ray_values(cls, kw, k):
-    """The law's parameter values of ray k of a ray / wedge class."""
-    return {s.name: kw[f"{s.name}_{k}"] for s in cls.LAW.law_specs()}
-
-
-# ------------------------------------------------------------- one shared renderer
-@lru_cache(maxsize=1)
-def zoo():
-    """Every profile in one scene + the compiled renderer, loss and gradient."""
-    comps = [cls(name=cls.TYPE_NAME, **defaults(cls)) for cls in PROFILES]
-    scene = sf.Scene(comps)
-    layout, values, _ = build_layout(scene)
-    image = blank(SHAPE)
-    render = make_renderer(layout, image_spec(image), RenderSettings())
-    # derivatives are checked on the fixed rule: the default's error-driven refinement
-    # blends cells in where they cross the budget, continuously but too steeply at sharp
-    # edges (Ferrers, truncated splines) for finite differences of this step to follow
-    smooth = make_renderer(layout, image_spec(image), RenderSettings.fast())
-    inputs = image_inputs(image)
-    w = jnp.asarray(np.random.default_rng(0).normal(size=SHAPE))
-
-    def loss(p):
-        return jnp.sum(w * smooth(p, inputs))
-
-    def directional(p, t):  # forward mode, as the LM Jacobian uses
-        return jax.jvp(loss, (p,), (t,))[1]
-
-    return (
-        image,
-        list(layout.addresses),
-        np.asarray(values.base, dtype=float),
-        jax.jit(lambda p: render(p, inputs)),
-        jax.jit(loss),
-        jax.jit(directional),
-    )
-
-
-def only(cls, **changes):
-    """Full parameter vector with every other profile's flux at 0 and some values set."""
-    _, addr, p0, *_ = zoo()
-    p = p0.copy()
-    for i, a in enumerate(addr):
-        comp, par = a.split(".")
-        if par == "flux" and comp != cls.TYPE_NAME:
-            p[i] = 0.0
-        if comp == cls.TYPE_NAME and par in changes:
-            p[i] = changes[par]
-    return jnp.asarray(p)
 
 
 @pytest.mark.parametrize("cls", PROFILES, ids=IDS)
@@ -296,29 +202,6 @@ def edge_on_fraction_in_image(cls, kw, image):
     return part / (f_total * g_total)
 
 
-@pytest.mark.parametrize("cls", PROFILES, ids=IDS)
-def test_gradients_match_finite_differences(cls):
-    _, addr, _, _, loss, directional = zoo()
-    p = only(cls)
-    mine = [i for i, a in enumerate(addr) if a.split(".")[0] == cls.TYPE_NAME]
-    ad = np.zeros(len(addr))
-    for i in mine:
-        ad[i] = float(directional(p, jnp.zeros(len(addr)).at[i].set(1.0)))
-    bad = []
-    for i in mine:
-        h = 1e-5 * max(abs(float(p[i])), 1.0)
-
-        def central(step, i=i):
-            return (float(loss(p.at[i].add(step))) - float(loss(p.at[i].add(-step)))) / (2 * step)
-
-        # Richardson: O(h^4), needed next to a cusp (a node close to r^-gamma)
-        fd = (4.0 * central(h / 2) - central(h)) / 3.0
-        if not abs(ad[i] - fd) <= 1e-5 * abs(ad[i]) + 1e-9 * np.abs(ad[mine]).max():
-            bad.append(f"{addr[i]}: ad={ad[i]:.8g} fd={fd:.8g}")
-        assert ad[i] != 0.0, f"{addr[i]} does not change the image"
-    assert not bad, "; ".join(bad)
-
-
 def ellipse_values(cls):
     """The geometry's parameters at the plain ellipse (none for an elliptical class);
     for rays and wedges: every ray the copy of ray 0, at equal brightness."""
@@ -384,96 +267,3 @@ def test_pa_plus_180_is_the_same_image(cls):
     assert np.abs(c - a).max() > 1e-3 * a.max()  # q < 1: a quarter turn does change it
     if half_turn_equivalent(cls, kw):  # odd modes: the half turn alone does change it
         assert np.abs(b - np.asarray(render(only(cls, pa=kw["pa"])))).max() > 1e-3 * a.max()
-
-
-# --------------------------------------------------------------- injection-recovery
-NOISE = 0.02
-REC_SHAPE = (40, 40)
-
-
-def recovery_start(cls, truth, rng):
-    """Perturbed start: 0.3" in position, 5 deg in PA, 0.05 in q, 5 % elsewhere."""
-    start = {}
-    for s in cls.PARAMS:
-        v = truth[s.name]
-        if s.name in ("x", "y"):
-            v = v + rng.uniform(-0.3, 0.3)
-        elif s.name == "pa":
-            v = v + rng.uniform(-5, 5)
-        elif s.name == "q":
-            v = v + rng.uniform(-0.05, 0.05)
-        else:
-            v = v * rng.uniform(0.95, 1.05) if v != 0 else v + rng.uniform(-0.05, 0.05)
-        if s.lo is not None:
-            v = max(v, s.lo + 1e-3 * (abs(s.lo) + 1))
-        if s.hi is not None:
-            v = min(v, s.hi - 1e-3 * (abs(s.hi) + 1))
-        start[s.name] = v
-    return start
-
-
-def fixed_params(cls):
-    """Node radii of spline profiles are settings, fixed in a fit; so is the core-Sersic
-    transition sharpness alpha, as usual in practice: at this S/N its Fisher error is
-    ~50 % of its value and its degeneracy with n makes the Gaussian error of n an
-    underestimate (measured: n pull -3.7 at the true chi^2 minimum with alpha free)."""
-    if hasattr(cls, "N_NODES"):
-        return {"r_min", "r_max"}
-    if type(cls.GEOMETRY).__name__ == "Warp":  # node radii of the warp: settings too
-        return {"r_w0", "r_w1"}
-    return {"alpha"} if cls.TYPE_NAME == "core_sersic" else set()
-
-
-def make_scene(cls, values):
-    fixed = fixed_params(cls)
-    kw = {}
-    for s in cls.PARAMS:
-        v = values[s.name]
-        kw[s.name] = Param(v, fixed=True) if s.name in fixed else v
-    return sf.Scene([cls(name="src", **kw)])
-
-
-_RECOVERY_KNOWN = {
-    "spline6": "LM stops (ftol) at chi^2 0.0096 above the minimum reached from the truth; "
-    "last node s_5 pulled by -4.1 sigma (measured; open in the model-zoo issue)",
-}
-
-
-@pytest.mark.parametrize(
-    "cls",
-    [
-        pytest.param(
-            c,
-            marks=pytest.mark.xfail(
-                c.TYPE_NAME in _RECOVERY_KNOWN, reason=_RECOVERY_KNOWN.get(c.TYPE_NAME, "")
-            ),
-        )
-        for c in PROFILES
-    ],
-    ids=IDS,
-)
-def test_injection_recovery(cls):
-    # seeds by position: new types are appended after the older ones (MODEL_TYPES), so
-    # that the older types keep their noise realisations
-    rng = np.random.default_rng(11 + PROFILES.index(cls))
-    truth = defaults(cls)
-    image0 = blank(REC_SHAPE)
-    # mock and fit share the fixed integration rule (self-consistent; half the compile
-    # time of the adaptive default, which the accuracy tests cover)
-    fast = sf.RenderSettings.fast()
-    model = np.asarray(sf.render(make_scene(cls, truth), image0, fast))
-    data = model + rng.normal(0.0, NOISE, REC_SHAPE)
-    image = sf.Image(data, sigma=NOISE)
-    res = sf.fit(make_scene(cls, recovery_start(cls, truth, rng)), image, settings=fast)
-    assert res.converged, res.message
-    pulls = {}
-    for s in cls.PARAMS:
-        if s.name in fixed_params(cls):
-            continue
-        d = res.value(f"src.{s.name}") - truth[s.name]
-        if s.name == "pa":
-            d = (d + 90.0) % 180.0 - 90.0
-        pulls[s.name] = d / res.error(f"src.{s.name}")
-    assert all(np.isfinite(v) for v in pulls.values()), pulls
-    worst = max(pulls, key=lambda k: abs(pulls[k]))
-    assert abs(pulls[worst]) < 3.5, pulls
