@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 
 import jax
 import jax.numpy as jnp
@@ -29,7 +30,7 @@ import numpy as np
 from .._layout import build_layout
 from ..parameters import from_unconstrained, to_unconstrained
 from ..render import RenderSettings, image_spec
-from .fit import fit, make_objective, problem_args
+from .fit import _signature, fit, make_objective, problem_args
 from .posterior import PosteriorSamples
 from .priors import SoftConstraint, build_priors
 from .result import FitResult
@@ -116,15 +117,9 @@ def sample_nuts(
             f"{tuple(start.free)}, the scene's are {layout.free_addresses}"
         )
     pset = build_priors(layout, vals.base, priors, constraints)
-    fun, _, log_jacobian = make_objective(
-        layout, image_spec(image), settings, likelihood, pset.static
-    )
+    potential = _potential(layout, image_spec(image), settings, likelihood, pset.static)
     args = problem_args(vals, image, pset, layout=layout)
     lo, hi = args[1], args[2]
-
-    def potential(u):
-        return 0.5 * fun(u, *args)[1] - log_jacobian(u, lo, hi)
-
     kinds = jnp.asarray(layout.kinds, dtype=int)
     u_hat = to_unconstrained(x_hat, np.asarray(layout.kinds), vals.lo, vals.hi)
     cov_u = unconstrained_covariance(start.covariance, u_hat, layout.kinds, vals.lo, vals.hi)
@@ -143,9 +138,23 @@ def sample_nuts(
         max_tree_depth=max_tree_depth,
         algo=algo,
         gradient=gradient,
+        potential_args=tuple(args),
     )
     post.extra["lm"] = start
     return post
+
+
+@lru_cache(maxsize=16)
+def _potential(layout, spec, settings, likelihood, prior_static) -> Callable:
+    """``U(u, *args)`` = objective / 2 - ln |dx/du| of a problem structure (one function
+    object per structure, so that :func:`run_nuts` reuses its compiled sampler across
+    images of that structure; ``args`` from :func:`~.fit.problem_args`)."""
+    fun, _, log_jacobian = make_objective(layout, spec, settings, likelihood, prior_static)
+
+    def potential(u, *args):
+        return 0.5 * fun(u, *args)[1] - log_jacobian(u, args[1], args[2])
+
+    return potential
 
 
 def unconstrained_covariance(cov_x, u_hat, kinds, lo, hi) -> np.ndarray:
@@ -184,8 +193,13 @@ def run_nuts(
     algo: str = "NUTS",
     block: int = 50,
     gradient: str = "auto",
+    potential_args: tuple = (),
 ) -> PosteriorSamples:
     """NUTS (or HMC) on any potential ``U(u) = -ln p(u)`` of a flat vector u (F,).
+
+    ``potential(u, *potential_args)``: data passed as ``potential_args`` (arrays) are
+    arguments of the compiled sampler, not constants in it, so a second call with the
+    same ``potential`` object, settings and argument shapes reuses the compilation.
 
     ``cov_u`` (F, F) is the initial inverse mass matrix (dense) and the covariance of
     the chains' starting points around ``u_hat``; ``to_physical(u) -> x`` maps draws to
@@ -199,7 +213,6 @@ def run_nuts(
     """
     try:
         from numpyro.diagnostics import effective_sample_size, split_gelman_rubin
-        from numpyro.infer.hmc import hmc
     except ImportError as err:  # pragma: no cover - depends on the environment
         raise ImportError(
             "NUTS sampling needs numpyro; install it with pip install 'scenefit[sampling]'"
@@ -210,31 +223,27 @@ def run_nuts(
     u_hat = np.asarray(u_hat, float)
     cov_u = np.asarray(cov_u, float)
     nf = len(u_hat)
+    checks = _checks(potential)
+    pa = tuple(potential_args)
     if gradient == "auto":
-        rev = np.asarray(jax.jit(jax.grad(potential))(jnp.asarray(u_hat)))
+        rev = np.asarray(checks["reverse"](jnp.asarray(u_hat), *pa))
         gradient = "reverse"
         if not np.all(np.isfinite(rev)):
-            fwd = np.asarray(jax.jit(jax.jacfwd(potential))(jnp.asarray(u_hat)))
+            fwd = np.asarray(checks["forward"](jnp.asarray(u_hat), *pa))
             gradient = "forward" if np.all(np.isfinite(fwd)) else "reverse"
     if gradient not in ("reverse", "forward"):
         raise ValueError(f"gradient must be 'auto', 'reverse' or 'forward', got {gradient!r}")
     rng = np.random.default_rng(seed)
     chol = np.linalg.cholesky(cov_u + 1e-12 * np.eye(nf) * np.max(np.diag(cov_u)))
     init = u_hat[None, :] + rng.standard_normal((num_chains, nf)) @ chol.T
-    ok = np.isfinite(np.asarray(jax.vmap(potential)(jnp.asarray(init))))
+    ok = np.isfinite(np.asarray(checks["many"](jnp.asarray(init), *pa)))
     init = np.where(ok[:, None], init, u_hat[None, :])
     n_warm_blocks = -(-num_warmup // block)
     n_keep_blocks = -(-num_samples // block)
     num_warmup = n_warm_blocks * block
 
-    init_kernel, sample_kernel = hmc(potential_fn=potential, algo=algo)
-
-    def run_block(state):
-        def step(s, _):
-            s = sample_kernel(s)
-            return s, (s.z, s.diverging, s.accept_prob, s.num_steps)
-
-        return jax.lax.scan(step, state, None, length=block)
+    config = (algo, block, num_warmup, adapt_mass_matrix, target_accept, max_tree_depth)
+    init_kernel, run_block, executables = _sampler(potential, *config, gradient == "forward")
 
     t0 = time.perf_counter()
     keys = jax.random.split(jax.random.PRNGKey(seed), num_chains)
@@ -249,10 +258,14 @@ def run_nuts(
             max_tree_depth=max_tree_depth,
             forward_mode_differentiation=gradient == "forward",
             rng_key=keys[c],
+            model_args=pa,
         )
         for c in range(num_chains)
     ]
-    compiled = jax.jit(run_block).lower(states[0]).compile()
+    signature = _signature((states[0], pa))
+    compiled = executables.get(signature)
+    if compiled is None:
+        compiled = executables[signature] = run_block.lower(states[0], pa).compile()
     t_compile = time.perf_counter() - t0
 
     t_warm = t_run = 0.0
@@ -260,13 +273,13 @@ def run_nuts(
     for state in states:
         t0 = time.perf_counter()
         for _ in range(n_warm_blocks):
-            state, _ = compiled(state)
+            state, _ = compiled(state, pa)
         jax.block_until_ready(state)
         t_warm += time.perf_counter() - t0
         t0 = time.perf_counter()
         out = []
         for _ in range(n_keep_blocks):
-            state, o = compiled(state)
+            state, o = compiled(state, pa)
             out.append(jax.tree_util.tree_map(np.asarray, o))
         jax.block_until_ready(state)
         t_run += time.perf_counter() - t0
@@ -298,3 +311,41 @@ def run_nuts(
             "u_samples": u,
         },
     )
+
+
+@lru_cache(maxsize=16)
+def _checks(potential) -> dict:
+    """Jitted reverse and forward gradients and the vectorised value of ``potential``."""
+    return {
+        "reverse": jax.jit(jax.grad(potential)),
+        "forward": jax.jit(jax.jacfwd(potential)),
+        "many": jax.jit(lambda us, *a: jax.vmap(lambda u: potential(u, *a))(us)),
+    }
+
+
+@lru_cache(maxsize=16)
+def _sampler(potential, algo, block, num_warmup, adapt, target_accept, max_depth, forward):
+    """``(init_kernel, run_block, executables)`` of numpyro's HMC/NUTS on
+    ``potential(u, *args)``.
+
+    ``run_block(state, args)`` (jitted) runs ``block`` transitions; ``executables`` keeps
+    its compilations by argument signature. numpyro's kernel
+    reads the settings that ``init_kernel`` stores (warm-up length, tree depth, the
+    adaptation) when ``run_block`` is traced, so one pair serves one combination of
+    settings: they are all part of the cache key.
+    """
+    from numpyro.infer.hmc import hmc
+
+    def generate(*args):
+        return lambda u: potential(u, *args)
+
+    init_kernel, sample_kernel = hmc(potential_fn_gen=generate, algo=algo)
+
+    def run_block(state, args):
+        def step(s, _):
+            s = sample_kernel(s, model_args=args)
+            return s, (s.z, s.diverging, s.accept_prob, s.num_steps)
+
+        return jax.lax.scan(step, state, None, length=block)
+
+    return init_kernel, jax.jit(run_block), {}
