@@ -93,3 +93,28 @@ def test_bad_arguments_are_rejected():
         fit_iterative(start, image, order="backwards")
     with pytest.raises(ValueError, match="block_size"):
         fit_iterative(start, image, block_size=0)
+
+
+def test_a_block_that_grows_in_its_fit_is_refitted_on_a_box_that_covers_it():
+    """The start is a compact source (r_e 1.5 px: a 32 x 32 cutout); the truth is
+    r_e 12 px. The box the block ends on must hold the fitted source's light down to
+    the floor, and the fit on it equals the fit on the whole image."""
+    from scenefit.fitting.iterative import _box, _extent, _fit_block
+
+    rng = np.random.default_rng(11)
+    truth = sf.Scene([sf.Sersic(name="g", x=0.0, y=0.0, flux=2e4, r_e=12.0, n=1.0, q=0.8, pa=30.0)])
+    blank = sf.Image(np.zeros((160, 160)))
+    image = blank.replace(data=sf.render(truth, blank) + rng.normal(0, 1, (160, 160)), sigma=1.0)
+    start = truth.replace_component("g", truth["g"].replace(r_e=1.5, flux=5e3))
+    floor = 0.01
+    first = _box(*_extent(start, image, floor), image)
+    assert first[0].stop - first[0].start == 32
+    total = np.asarray(sf.render(start, image))
+    kw = dict(likelihood="chi2", settings=None, max_iter=100)
+    res, rows, cols, _ = _fit_block(start, image, total, floor, kw)
+    need = _box(*_extent(res.scene, image, floor), image)
+    for got, want in zip((rows, cols), need, strict=True):
+        assert got.start <= want.start and got.stop >= want.stop
+    whole = fit(start, image)
+    for a in ("g.r_e", "g.flux", "g.n"):
+        assert abs(res.value(a) - whole.value(a)) < 0.1 * whole.error(a), a

@@ -1,17 +1,22 @@
 """Iterative fitting of scenes too big for one Levenberg-Marquardt fit.
 
 The scene is split into blocks of sources (``block_size`` sources each; sources linked
-by ties stay together; all sky components form one block). A sweep renders the whole
-scene once, then fits each block in turn on a cutout around it against the data minus
-the light of every other source (:func:`~scenefit.fitting.fit` with ``offset``), and
-updates the running model on that cutout. Sweeps repeat until one lowers the objective
-by less than ``dchi2``. Memory is bounded by the full-image model plus the largest
+by ties stay together; all sky components form one block, fitted first in each sweep so
+that sources do not absorb a sky offset). A sweep renders the whole scene once, then
+fits each block in turn on a cutout around it against the data minus the light of every
+other source (:func:`~scenefit.fitting.fit` with ``offset``), and updates the running
+model on that cutout. An update is kept only if it lowers the objective over its cutout,
+which covers the block's light before and after the fit, so the whole-scene objective
+cannot rise by more than the light below the floor. Sweeps repeat until one lowers the
+objective by less than ``dchi2``. Memory is bounded by the full-image model plus the largest
 block's fit on its cutout, never a Jacobian of the whole scene.
 
 A block's cutout is the box outside which each of its sources is fainter than
 ``floor`` x the median pixel noise, padded by the PSF's half-width, made a square of
 32 x 2^k pixels (so that blocks share compiled programs) and clipped to the image.
-The sky block is fitted on the whole image.
+If the fitted sources reach beyond the cutout (a radius or index grown in the fit), the
+cutout grows to cover them and the block is fitted again (twice at most). The sky block
+is fitted on the whole image.
 
 Uncertainties are those of the per-block fits (a block-diagonal covariance): they
 ignore correlations between blocks, so they are too small for strongly blended sources
@@ -39,6 +44,8 @@ __all__ = ["fit_iterative"]
 #: cutouts are squares of this side times a power of 2 (clipped to the image), so that
 #: blocks share compiled programs
 _BUCKET = 32
+#: times a block's box may grow when its fitted sources reach beyond it
+_GROWTHS = 2
 
 
 def fit_iterative(
@@ -86,11 +93,13 @@ def fit_iterative(
     FitResult
         The whole scene; ``objective`` is that of the full-image model at the end.
         ``extra`` holds ``sweeps``, ``objective_history`` (after each sweep, the first
-        entry at the start) and ``failed_blocks`` (names of sources whose block fit
-        raised; they keep their previous values). A sweep that raises the whole-scene
-        objective by more than ``dchi2`` ends the fit, not converged (status 5): the
-        scene before that sweep is returned, and the history ends with its objective
-        again (the errors are those of the rejected sweep's block fits).
+        entry at the start), ``failed_blocks`` (names of sources whose block fit
+        raised; they keep their previous values) and ``rejected_updates`` (block fits
+        not kept because they raised the objective over their cutout). A sweep that
+        raises the whole-scene objective by more than ``dchi2`` ends the fit, not
+        converged (status 5): the scene before that sweep is returned, and the history
+        ends with its objective again (the errors are those of the rejected sweep's
+        block fits).
 
     Raises
     ------
@@ -113,49 +122,52 @@ def fit_iterative(
     t0 = time.perf_counter()
     settings, layout, _, _ = prepare(scene, image, likelihood, settings)
     blocks = _blocks(scene, block_size)
+    sky_first = any(isinstance(scene[n], SkyModel) for n in blocks[-1])
+    if sky_first:  # the sky first: a sky offset would otherwise be absorbed by sources
+        blocks = [blocks[-1], *blocks[:-1]]
     sigma = np.sqrt(1.0 / image.invvar[~image.mask])
     noise_floor = floor * float(np.median(sigma))
     rng = np.random.default_rng(seed)
     data = jnp.asarray(image.data)
     invvar = jnp.asarray(image.invvar)
 
-    def objective(model):
-        return float(residuals_and_objective(likelihood, model, data, invvar, image.gain)[1])
+    fit_kw = dict(likelihood=likelihood, settings=settings, max_iter=max_iter)
+
+    def objective(model, cut=(slice(None), slice(None))):
+        d, w = data[cut], invvar[cut]
+        return float(residuals_and_objective(likelihood, model, d, w, image.gain)[1])
 
     current = scene
     total = np.array(render(current, image, settings))  # writable copy
     history = [objective(total)]
     fits: dict = {}
     failed: set = set()
-    n_iter = n_eval = 0
+    n_iter = n_eval = rejected = 0
     converged = raised = False
     for sweep in range(1, max_sweeps + 1):
         before = current
-        todo = list(blocks)
+        todo = list(blocks[1:]) if sky_first else list(blocks)
         if order == "random":
             rng.shuffle(todo)
+        if sky_first:
+            todo.insert(0, blocks[0])
         for names in todo:
             sub = _sub_scene(current, names)
             if not build_layout(sub)[0].n_free:
                 continue
-            rows, cols = _region(sub, image, noise_floor)
             try:
-                cut = image.cutout(rows, cols)
-                own = np.asarray(render(sub, cut, settings))
-                others = total[rows, cols] - own
-                res = fit(
-                    sub,
-                    cut,
-                    offset=others,
-                    likelihood=likelihood,
-                    settings=settings,
-                    max_iter=max_iter,
-                )
+                res, rows, cols, others = _fit_block(sub, image, total, noise_floor, fit_kw)
             except ValueError:
                 failed.update(names)
                 continue
             failed.difference_update(names)
-            total[rows, cols] = others + np.asarray(render(res.scene, cut, settings))
+            cut = (rows, cols)
+            new_total = others + np.asarray(render(res.scene, image.cutout(*cut), settings))
+            old = objective(total[cut], cut)
+            if objective(new_total, cut) > old + 1e-9 * max(1.0, abs(old)):
+                rejected += 1  # the block fit made its whole box worse: keep the old values
+                continue
+            total[cut] = new_total
             current = _with_block(current, res.scene)
             fits[names] = res
             n_iter, n_eval = n_iter + res.n_iter, n_eval + res.n_eval
@@ -185,6 +197,7 @@ def fit_iterative(
         fits,
         history,
         failed,
+        rejected,
         converged,
         raised,
         n_iter,
@@ -193,6 +206,33 @@ def fit_iterative(
         settings,
         time.perf_counter() - t0,
     )
+
+
+def _fit_block(sub, image, total, noise_floor, fit_kw):
+    """Fit one block on its cutout against the data minus every other source's light.
+
+    The cutout covers the block's light at the start; if the fitted sources reach
+    beyond it (a radius or index grown in the fit), the box grows to cover both and the
+    fit is repeated from the start, at most ``_GROWTHS`` times. Returns the fit, the
+    (rows, cols) slices of the final box and the other sources' light in it.
+    """
+    settings = fit_kw["settings"]
+    lo, hi = _extent(sub, image, noise_floor)
+    for attempt in range(_GROWTHS + 1):
+        rows, cols = _box(lo, hi, image)
+        cut = image.cutout(rows, cols)
+        others = total[rows, cols] - np.asarray(render(sub, cut, settings))
+        res = fit(sub, cut, offset=others, **fit_kw)
+        if rows == slice(0, image.shape[0]) and cols == slice(0, image.shape[1]):
+            break
+        lo2, hi2 = _extent(res.scene, image, noise_floor)
+        if attempt == _GROWTHS or _box(np.minimum(lo, lo2), np.maximum(hi, hi2), image) == (
+            rows,
+            cols,
+        ):
+            break
+        lo, hi = np.minimum(lo, lo2), np.maximum(hi, hi2)
+    return res, rows, cols, others
 
 
 def _blocks(scene, block_size):
@@ -242,11 +282,13 @@ def _with_block(scene, block):
     return out
 
 
-def _region(sub, image, noise_floor):
-    """(rows, cols) slices of the block's cutout (module docstring)."""
+def _extent(sub, image, noise_floor):
+    """(lo, hi) pixel corners (x, y) of the box outside which every source of the block
+    is fainter than ``noise_floor``, padded by the PSF's half-width; the whole image
+    for a sky block."""
     h, w = image.shape
     if any(isinstance(c, SkyModel) for c in sub.components):
-        return slice(0, h), slice(0, w)
+        return np.array([0.0, 0.0]), np.array([float(w), float(h)])
     psf_half = np.zeros(2)
     if image.psf is not None:
         psf_half = np.array(image.psf.shape[::-1]) / 2.0 / image.psf.oversampling
@@ -256,6 +298,13 @@ def _region(sub, image, noise_floor):
         half = _half_extent(c, image, noise_floor) + psf_half + 1.0
         lo = np.minimum(lo, np.array([xc, yc]) - half)
         hi = np.maximum(hi, np.array([xc, yc]) + half)
+    return lo, hi
+
+
+def _box(lo, hi, image):
+    """(rows, cols) slices of the square of 32 x 2^k pixels centred on the box
+    (lo, hi), clipped to the image (module docstring)."""
+    h, w = image.shape
     side = _BUCKET * 2 ** int(np.ceil(np.log2(max(float(np.max(hi - lo)), 1.0) / _BUCKET)))
     side = max(side, _BUCKET)
     out = []
@@ -295,6 +344,7 @@ def _result(
     fits,
     history,
     failed,
+    rejected,
     converged,
     raised,
     n_iter,
@@ -349,6 +399,7 @@ def _result(
             "sweeps": len(history) - 1,
             "objective_history": history,
             "failed_blocks": sorted(failed),
+            "rejected_updates": rejected,
         },
         initial_objective=history[0],
     )
