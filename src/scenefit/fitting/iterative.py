@@ -15,7 +15,8 @@ A block's cutout is the box outside which each of its sources is fainter than
 ``floor`` x the median pixel noise, padded by the PSF's half-width, made a square of
 32 x 2^k pixels (so that blocks share compiled programs) and clipped to the image.
 If the fitted sources reach beyond the cutout (a radius or index grown in the fit), the
-cutout grows to cover them and the block is fitted again (twice at most). The sky block
+cutout grows to cover them and the block is fitted again (twice at most, to 4 x the
+first side at most, so that a run-away source cannot take the memory). The sky block
 is fitted on the whole image.
 
 Uncertainties are those of the per-block fits (a block-diagonal covariance): they
@@ -46,6 +47,9 @@ __all__ = ["fit_iterative"]
 _BUCKET = 32
 #: times a block's box may grow when its fitted sources reach beyond it
 _GROWTHS = 2
+#: a grown box's side is at most this times the first box's (a larger one is not fitted:
+#: its sources have run away, and its fit would cost memory quadratic in the side)
+_MAX_GROWTH = 4
 
 
 def fit_iterative(
@@ -213,25 +217,28 @@ def _fit_block(sub, image, total, noise_floor, fit_kw):
 
     The cutout covers the block's light at the start; if the fitted sources reach
     beyond it (a radius or index grown in the fit), the box grows to cover both and the
-    fit is repeated from the start, at most ``_GROWTHS`` times. Returns the fit, the
-    (rows, cols) slices of the final box and the other sources' light in it.
+    fit is repeated from the start, at most ``_GROWTHS`` times and to a side of at most
+    ``_MAX_GROWTH`` times the first. Returns the fit, the (rows, cols) slices of the
+    final box and the other sources' light in it.
     """
     settings = fit_kw["settings"]
+    whole = (slice(0, image.shape[0]), slice(0, image.shape[1]))
     lo, hi = _extent(sub, image, noise_floor)
+    rows, cols = _box(lo, hi, image)
+    cap = _MAX_GROWTH * max(rows.stop - rows.start, cols.stop - cols.start)
     for attempt in range(_GROWTHS + 1):
-        rows, cols = _box(lo, hi, image)
         cut = image.cutout(rows, cols)
         others = total[rows, cols] - np.asarray(render(sub, cut, settings))
         res = fit(sub, cut, offset=others, **fit_kw)
-        if rows == slice(0, image.shape[0]) and cols == slice(0, image.shape[1]):
-            break
         lo2, hi2 = _extent(res.scene, image, noise_floor)
-        if attempt == _GROWTHS or _box(np.minimum(lo, lo2), np.maximum(hi, hi2), image) == (
-            rows,
-            cols,
-        ):
-            break
         lo, hi = np.minimum(lo, lo2), np.maximum(hi, hi2)
+        grown = _box(lo, hi, image)
+        side = max(s.stop - s.start for s in grown)
+        # stop when the box covers the fit, is the whole image, or would pass the cap
+        # (a source run away to a huge r_e or n: its fit would cost memory ~ side^2)
+        if attempt == _GROWTHS or grown == (rows, cols) or (rows, cols) == whole or side > cap:
+            break
+        rows, cols = grown
     return res, rows, cols, others
 
 
