@@ -67,7 +67,8 @@ def ray_values(cls, kw, k):
 # ------------------------------------------------------------- one shared renderer
 @lru_cache(maxsize=1)
 def zoo():
-    """Every profile in one scene + the compiled renderer, loss and gradient."""
+    """Every profile in one scene + the compiled renderer, loss and (loss, directional
+    derivative)."""
     comps = [cls(name=cls.TYPE_NAME, **defaults(cls)) for cls in PROFILES]
     scene = sf.Scene(comps)
     layout, values, _ = build_layout(scene)
@@ -84,7 +85,7 @@ def zoo():
         return jnp.sum(w * smooth(p, inputs))
 
     def directional(p, t):  # forward mode, as the LM Jacobian uses
-        return jax.jvp(loss, (p,), (t,))[1]
+        return jax.jvp(loss, (p,), (t,))  # (loss, derivative): one program serves both
 
     return (
         image,

@@ -13,12 +13,17 @@ from contract_zoo import IDS, PROFILES, only, zoo
 
 @pytest.mark.parametrize("cls", PROFILES, ids=IDS)
 def test_gradients_match_finite_differences(cls):
-    _, addr, _, _, loss, directional = zoo()
+    _, addr, _, _, _, directional = zoo()
     p = only(cls)
     mine = [i for i, a in enumerate(addr) if a.split(".")[0] == cls.TYPE_NAME]
+    zero = jnp.zeros(len(addr))
+
+    def loss(q):  # the primal of the forward-mode program: no second compilation
+        return directional(q, zero)[0]
+
     ad = np.zeros(len(addr))
     for i in mine:
-        ad[i] = float(directional(p, jnp.zeros(len(addr)).at[i].set(1.0)))
+        ad[i] = float(directional(p, zero.at[i].set(1.0))[1])
     bad = []
     for i in mine:
         h = 1e-5 * max(abs(float(p[i])), 1.0)
