@@ -27,10 +27,12 @@ from ..render import RenderSettings, image_spec
 from ..render._psf_mixture import pad_psf_mixture
 from ..render.renderer import check_scene_and_image
 from .bounds_recheck import near_bounds
+from .fit import _BOUNDED_STEP_CAP as BOUNDED_STEP_CAP
 from .fit import finish_fit, make_defect, make_objective, make_solver, problem_args
 from .lm import lm_result
 from .priors import SoftConstraint, build_priors
 from .result import FitResult
+from .staged import DCHI2
 
 __all__ = ["fit_batch", "BatchError"]
 
@@ -74,10 +76,10 @@ def fit_batch(
         GPU/TPU, ``"map"`` on CPU. Both give the same results as single fits.
     staged : bool
         Iterate on the cheap integration rule and converge on the accurate one by
-        defect correction, as :func:`scenefit.fitting.fit` does (a fixed
-        ``STAGED_ROUNDS`` correction rounds per object, inside the compiled loop; the
-        reported objective is the accurate one at the final point). Ignored when the
-        settings have no cheaper rule.
+        defect correction, as :func:`scenefit.fitting.fit` does (Gauss-Newton
+        correction rounds, at most ``STAGED_ROUNDS`` per object, inside the compiled
+        loop; the reported objective is the accurate one at the final point). Ignored
+        when the settings have no cheaper rule.
 
     Returns
     -------
@@ -229,45 +231,98 @@ def _with_batch_info(res: FitResult, k: int, seconds: float) -> FitResult:
     return replace(res, seconds=seconds, extra={**res.extra, "batch_index": k})
 
 
-#: defect-correction rounds of a staged batch fit after its first (cheap-rule) stage;
-#: one round leaves the accurate objective within ~1e-6 of its minimum in
-#: tests/test_staged.py, the second is a margin
-STAGED_ROUNDS = 2
+#: Gauss-Newton correction rounds of a staged batch fit after its first (cheap-rule) LM
+#: stage, at most (as :func:`~.staged.lm_staged`; one or two settle it in
+#: tests/test_staged.py)
+STAGED_ROUNDS = 6
 
 
 def _staged_solver(layout, spec, settings, coarse, likelihood, prior_static, eager):
-    """``solve(u0, max_iter, ftol, xtol, *args)`` of a staged fit (:mod:`.staged`), as
-    one traceable function: an LM run on the cheap rule with the defect image of the
-    starting point frozen, then ``STAGED_ROUNDS`` runs each from the last point with its
-    defect frozen. The returned state holds the accurate residuals and objective at
-    the final point (its Jacobian is the cheap rule's, as in a staged single fit)."""
+    """``solve(u0, max_iter, ftol, xtol, *args)`` of a staged fit, as one traceable
+    function that follows :func:`~.staged.lm_staged`: an LM run on the cheap rule with
+    the defect image of the starting point frozen, then up to ``STAGED_ROUNDS``
+    correction rounds, each freezing the defect at the current point and taking one
+    barely damped Gauss-Newton step, until the step's predicted decrease is at most
+    ``max(DCHI2, ftol * objective)``. A step that does not lower the objective gets a
+    full LM round instead (``eager``, i.e. vmapped: the correction stops there, since a
+    vmapped ``lax.cond`` would run the LM round for every object). The returned state
+    holds the accurate residuals and objective at the final point and the cheap rule's
+    Jacobian there."""
     cheap = make_solver(layout, spec, coarse, likelihood, prior_static, eager_jacobian=eager)
+    fun, linearize, _ = make_objective(layout, spec, coarse, likelihood, prior_static)
     defect = make_defect(layout, spec, coarse, settings)
     accurate, _, _ = make_objective(layout, spec, settings, likelihood, prior_static)
+    cap = jnp.where(jnp.asarray(layout.kinds, dtype=int) == 0, jnp.inf, BOUNDED_STEP_CAP)
 
     def at(args, off):
         return (*args[:6], {**args[6], "offset": off}, *args[7:])
 
+    def pick(cond, a, b):
+        return jax.tree_util.tree_map(lambda x, y: jnp.where(cond, x, y), a, b)
+
     def solve(u0, max_iter, ftol, xtol, *args):
-        def stage(u):
-            return cheap(u, max_iter, ftol, xtol, *at(args, defect(u, *args)))
+        first = cheap(u0, max_iter, ftol, xtol, *at(args, defect(u0, *args)))
 
-        def round_(_, carry):  # one compiled copy of the solver serves every round
-            prev, n_iter, n_eval = carry
-            st = stage(prev.u)
-            # a round that finds no lower point (status 4, damping exhausted) stays at
-            # its start, the previous round's optimum: that round's status stands
-            st = st._replace(status=jnp.where(st.status == 4, prev.status, st.status))
-            return st, n_iter + st.n_iter, n_eval + st.n_eval
+        def going(carry):
+            st, k, done = carry
+            return ~done & (k < STAGED_ROUNDS) & (st.n_iter < max_iter)
 
-        first = stage(u0)
-        st, n_iter, n_eval = jax.lax.fori_loop(
-            0, STAGED_ROUNDS, round_, (first, first.n_iter, first.n_eval)
+        def round_(carry):
+            st, k, _ = carry
+            a = at(args, defect(st.u, *args))
+            r, obj, J = linearize(st.u, *a)
+            g, A = J.T @ r, J.T @ J
+            step = _gauss_newton_step(A, g, cap)
+            pred = -2.0 * step @ g - step @ (A @ step)
+            settled = ~(pred > jnp.maximum(DCHI2, ftol * obj))
+            here = st._replace(
+                r=r, obj=obj, jac=J, need_jac=jnp.asarray(False), n_eval=st.n_eval + 2
+            )
+            f_new = fun(st.u + step, *a)[1]
+            better = jnp.isfinite(f_new) & (f_new < obj)
+            moved = here._replace(
+                u=st.u + step, obj=f_new, need_jac=jnp.asarray(True), n_iter=st.n_iter + 1
+            )
+            moved = moved._replace(n_eval=moved.n_eval + 1)
+            if eager:
+                return pick(settled | ~better, here, moved), k + 1, settled | ~better
+
+            def lm_round():
+                rnd = cheap(st.u, jnp.maximum(max_iter - st.n_iter, 1), ftol, xtol, *a)
+                # no lower point found (status 4): the previous optimum and status stand
+                rnd = rnd._replace(status=jnp.where(rnd.status == 4, st.status, rnd.status))
+                return rnd._replace(n_iter=st.n_iter + rnd.n_iter, n_eval=here.n_eval + rnd.n_eval)
+
+            nxt = jax.lax.cond(
+                settled, lambda: here, lambda: jax.lax.cond(better, lambda: moved, lm_round)
+            )
+            return nxt, k + 1, settled
+
+        st, _, settled = jax.lax.while_loop(
+            going, round_, (first, jnp.asarray(0), jnp.asarray(False))
         )
+        if not eager:  # rounds ran out after a step: linearise at the final point
+
+            def relinearised():
+                return st._replace(jac=linearize(st.u, *at(args, defect(st.u, *args)))[2])
+
+            st = jax.lax.cond(settled, lambda: st, relinearised)
         r, obj = accurate(st.u, *args)
-        return st._replace(r=r, obj=obj, start_obj=first.start_obj, n_iter=n_iter, n_eval=n_eval)
+        status = jnp.where((st.n_iter >= max_iter) & (first.status == 0), 5, st.status)
+        return st._replace(r=r, obj=obj, start_obj=first.start_obj, status=status)
 
     return solve
+
+
+def _gauss_newton_step(A, g, cap):
+    """-(A + 1e-9 D)^-1 g (D the floored diagonal of A), shortened as a whole to the
+    per-parameter ``cap``; zero where the solve is not finite."""
+    d = jnp.diag(A)
+    D = jnp.maximum(d, 1e-12 * jnp.maximum(jnp.max(d), 1e-300))
+    step = -jnp.linalg.solve(A + 1e-9 * jnp.diag(D), g)
+    step = jnp.where(jnp.all(jnp.isfinite(step)), step, 0.0)
+    scale = jnp.minimum(1.0, jnp.min(cap / jnp.maximum(jnp.abs(step), 1e-300)))
+    return step * scale
 
 
 @lru_cache(maxsize=16)
