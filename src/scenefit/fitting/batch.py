@@ -15,6 +15,7 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from functools import lru_cache
 
 import jax
@@ -123,6 +124,8 @@ def fit_batch(
     else:
         scenes = [scenes] * len(images)
     settings = settings or RenderSettings()
+    if method == "vmap":  # vmapped, every rung of the ladder would run (same images)
+        settings = replace(settings, refine_ladder=False)
     coarse = settings.coarse() if staged else None
     t0 = time.perf_counter()
 
@@ -247,8 +250,6 @@ def _pad_psf_mixtures(per_object) -> None:
 
 
 def _with_batch_info(res: FitResult, k: int, seconds: float) -> FitResult:
-    from dataclasses import replace
-
     return replace(res, seconds=seconds, extra={**res.extra, "batch_index": k})
 
 

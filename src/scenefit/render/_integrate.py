@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -365,15 +367,35 @@ def select_worst(key, k, tol, bins=128):
     live : bool array (k,)
         Which slots hold a picked entry (the live ones come first).
     """
+    mask = worst_mask(key, k, tol, bins)
+    pick = jnp.nonzero(mask, size=k, fill_value=0)[0]
+    live = jnp.arange(k) < jnp.sum(mask)
+    return pick, live
+
+
+def worst_mask(key, k, tol, bins=128):
+    """The entries :func:`select_worst` picks, as a boolean mask (may hold more than
+    ``k`` when the top bin does; :func:`select_worst` then keeps its first ``k``)."""
     m, e = jnp.frexp(jnp.maximum(key, 1e-300))
     level = 4 * e + jnp.floor((m - 0.5) * 8.0).astype(e.dtype)  # increasing with key
     idx = jnp.clip(jnp.max(level) - level, 0, bins)
     counts = jnp.zeros(bins + 1, idx.dtype).at[idx].add(1)
     nsel = jnp.maximum(jnp.sum(jnp.cumsum(counts[:bins]) <= k), 1)  # bins 0..nsel-1
-    mask = (idx < nsel) & (key > tol)
-    pick = jnp.nonzero(mask, size=k, fill_value=0)[0]
-    live = jnp.arange(k) < jnp.sum(mask)
-    return pick, live
+    return (idx < nsel) & (key > tol)
+
+
+def slot_ladder(k: int, ladder: bool) -> tuple[int, ...]:
+    """Static slot counts a refinement round may run with: ``k``, and with ``ladder``
+    also k/4 and k/2 (those of at least 32), smallest first.
+
+    Examples
+    --------
+    >>> slot_ladder(512, True), slot_ladder(512, False), slot_ladder(64, True)
+    ((128, 256, 512), (512,), (32, 64))
+    """
+    if not ladder:
+        return (k,)
+    return tuple(sorted({k, *(s for s in (k // 4, k // 2) if s >= 32)}))
 
 
 #: cells whose estimated error exceeds BLEND_FROM of the budget are partly refined, and
@@ -441,10 +463,16 @@ def refine_worst(law, prm, img, est, X, Y, step, geom, settings):
     scale = jnp.ones(img.size)
     size = step
     flat = img.ravel()
+    ladder = slot_ladder(k, settings.refine_ladder)
     for _ in range(settings.refine_rounds):
-        pick, live = select_worst(jax.lax.stop_gradient(key), k, BLEND_FROM * tol)
+        mask = worst_mask(jax.lax.stop_gradient(key), k, BLEND_FROM * tol)
+        n_live = jnp.sum(mask)
 
-        def split(args, pick=pick, live=live, size=size):
+        def split(args, ks, mask=mask, n_live=n_live, size=size):
+            # the picked cells in index order, in ks static slots (ks >= n_live, or
+            # ks = k and the first k, as select_worst), the sub-cell pool padded to k
+            pick = jnp.nonzero(mask, size=ks, fill_value=0)[0]
+            live = jnp.arange(ks) < n_live
             flat, cx, cy, cval, parent, key, scale = args
             xs = cx[pick][:, None, None] + sub[None, None, :] * size + jnp.zeros((1, f, 1))
             ys = cy[pick][:, None, None] + sub[None, :, None] * size + jnp.zeros((1, 1, f))
@@ -453,8 +481,7 @@ def refine_worst(law, prm, img, est, X, Y, step, geom, settings):
             flat = flat.at[parent[pick]].add(wgt * (v.sum(axis=(1, 2)) - cval[pick]))
             par = jnp.repeat(parent[pick], f * f)
             sub_key = e.ravel() / denom[par]
-            return (
-                flat,
+            pool = (
                 xs.ravel(),
                 ys.ravel(),
                 v.ravel(),
@@ -462,13 +489,18 @@ def refine_worst(law, prm, img, est, X, Y, step, geom, settings):
                 jnp.where(jnp.repeat(live, f * f), sub_key, 0.0),
                 jnp.repeat(wgt, f * f),
             )
+            pad = (k - ks) * f * f  # padded sub-cells have key 0: never picked
+            return (flat, *(jnp.pad(a, (0, pad)) for a in pool))
 
         def skip(args):
             z = jnp.zeros(k * f * f)
             return args[0], z, z, z, jnp.zeros(k * f * f, int), z, z
 
-        flat, cx, cy, cval, parent, key, scale = jax.lax.cond(
-            live[0], split, skip, (flat, cx, cy, cval, parent, key, scale)
+        # the smallest slot count that holds every picked cell (0: no round)
+        branch = jnp.where(n_live == 0, 0, 1 + jnp.sum(n_live > jnp.asarray(ladder[:-1])))
+        branches = [skip] + [partial(split, ks=ks) for ks in ladder]
+        flat, cx, cy, cval, parent, key, scale = jax.lax.switch(
+            branch, branches, (flat, cx, cy, cval, parent, key, scale)
         )
         size = size / f
     return flat.reshape(img.shape)
