@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 
 import numpy as np
@@ -86,6 +87,8 @@ def main(argv=None) -> dict:
             for k in KEYS:
                 inside[k].append(False)
             continue
+        if (i + 1) % 10 == 0:  # progress, on stderr: stdout holds the one JSON line
+            print(f"{i + 1}/{len(mocks)} mocks, {time.perf_counter() - t0:.0f} s", file=sys.stderr)
         mixed = bool(np.all(post.rhat < 1.1))
         unmixed += not mixed
         ess_min.append(float(np.min(post.ess)))

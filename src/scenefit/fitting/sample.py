@@ -248,18 +248,7 @@ def run_nuts(
     t0 = time.perf_counter()
     keys = jax.random.split(jax.random.PRNGKey(seed), num_chains)
     states = [
-        init_kernel(
-            jnp.asarray(init[c]),
-            num_warmup,
-            inverse_mass_matrix=jnp.asarray(cov_u),
-            adapt_mass_matrix=adapt_mass_matrix,
-            dense_mass=True,
-            target_accept_prob=target_accept,
-            max_tree_depth=max_tree_depth,
-            forward_mode_differentiation=gradient == "forward",
-            rng_key=keys[c],
-            model_args=pa,
-        )
+        init_kernel(jnp.asarray(init[c]), jnp.asarray(cov_u), keys[c], pa)
         for c in range(num_chains)
     ]
     signature = _signature((states[0], pa))
@@ -339,7 +328,21 @@ def _sampler(potential, algo, block, num_warmup, adapt, target_accept, max_depth
     def generate(*args):
         return lambda u: potential(u, *args)
 
-    init_kernel, sample_kernel = hmc(potential_fn_gen=generate, algo=algo)
+    init_hmc, sample_kernel = hmc(potential_fn_gen=generate, algo=algo)
+
+    def init_kernel(z, inverse_mass_matrix, rng_key, args):
+        return init_hmc(
+            z,
+            num_warmup,
+            inverse_mass_matrix=inverse_mass_matrix,
+            adapt_mass_matrix=adapt,
+            dense_mass=True,
+            target_accept_prob=target_accept,
+            max_tree_depth=max_depth,
+            forward_mode_differentiation=forward,
+            rng_key=rng_key,
+            model_args=args,
+        )
 
     def run_block(state, args):
         def step(s, _):
@@ -348,4 +351,7 @@ def _sampler(potential, algo, block, num_warmup, adapt, target_accept, max_depth
 
         return jax.lax.scan(step, state, None, length=block)
 
-    return init_kernel, jax.jit(run_block), {}
+    # jitted: numpyro's own initialisation (step-size search, adaptation set-up) would
+    # otherwise compile anew for every call (one program per chain and per problem),
+    # and the compiled code accumulates until the JIT runs out of code memory
+    return jax.jit(init_kernel), jax.jit(run_block), {}
