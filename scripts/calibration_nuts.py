@@ -71,6 +71,8 @@ def main(argv=None) -> dict:
     unmixed = failed = 0
     ess_min, sampling = [], []
     for i, (image, start, truth) in enumerate(mocks):
+        if i and i % 10 == 0:  # progress, on stderr: stdout holds the one JSON line
+            print(f"{i}/{len(mocks)} mocks, {time.perf_counter() - t0:.0f} s", file=sys.stderr)
         try:
             post = sample_nuts(
                 start,
@@ -87,8 +89,6 @@ def main(argv=None) -> dict:
             for k in KEYS:
                 inside[k].append(False)
             continue
-        if (i + 1) % 10 == 0:  # progress, on stderr: stdout holds the one JSON line
-            print(f"{i + 1}/{len(mocks)} mocks, {time.perf_counter() - t0:.0f} s", file=sys.stderr)
         mixed = bool(np.all(post.rhat < 1.1))
         unmixed += not mixed
         ess_min.append(float(np.min(post.ess)))

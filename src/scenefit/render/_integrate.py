@@ -21,7 +21,7 @@ __all__ = [
     "profile_pixels_with_error",
     "refine_worst",
     "refinement_weight",
-    "select_worst",
+    "worst_mask",
     "component_image",
     "render_profile_group",
     "profile_group_jacobian",
@@ -338,16 +338,16 @@ def _refine_core(law, law_cls, prm, img, pc, grid, geom, settings):
     return img, jnp.where(rr < 0, big, rr), jnp.where(cc < 0, big, cc)
 
 
-def select_worst(key, k, tol, bins=128):
-    """Indices of (about) the ``k`` largest entries of ``key`` above ``tol``.
+def worst_mask(key, k, tol, bins=128):
+    """Which entries of ``key`` are (about) its ``k`` largest above ``tol``.
 
     :func:`jax.lax.top_k` sorts, which on CPU costs ~40 ms for 65,536 entries; this
     instead histograms the entries by quarter-octave (exponent and two mantissa bits,
-    no logarithm) below the largest one (one pass), finds the lowest bin such that at
-    most ``k`` entries lie in it or above, and gathers those with a static-size
-    :func:`jax.numpy.nonzero`. So every picked entry exceeds ``tol`` and every entry
-    above both ``tol`` and about 1.2 x the k-th largest is picked (when even the top bin
-    holds more than ``k``, its first ``k`` in index order are).
+    no logarithm) below the largest one (one pass) and finds the lowest bin such that
+    at most ``k`` entries lie in it or above. So every marked entry exceeds ``tol`` and
+    every entry above both ``tol`` and about 1.2 x the k-th largest is marked; when
+    even the top bin holds more than ``k``, all of it is marked (the caller gathers the
+    first ``k`` in index order with a static-size :func:`jax.numpy.nonzero`).
 
     Parameters
     ----------
@@ -356,26 +356,14 @@ def select_worst(key, k, tol, bins=128):
     k : int
         Static number of slots.
     tol : float
-        Entries at or below ``tol`` are never picked.
+        Entries at or below ``tol`` are never marked.
     bins : int
         Quarter-octave bins below the largest entry (128: a range of 2^32).
 
     Returns
     -------
-    pick : int array (k,)
-        Indices; unused slots point to entry 0.
-    live : bool array (k,)
-        Which slots hold a picked entry (the live ones come first).
+    bool array (N,)
     """
-    mask = worst_mask(key, k, tol, bins)
-    pick = jnp.nonzero(mask, size=k, fill_value=0)[0]
-    live = jnp.arange(k) < jnp.sum(mask)
-    return pick, live
-
-
-def worst_mask(key, k, tol, bins=128):
-    """The entries :func:`select_worst` picks, as a boolean mask (may hold more than
-    ``k`` when the top bin does; :func:`select_worst` then keeps its first ``k``)."""
     m, e = jnp.frexp(jnp.maximum(key, 1e-300))
     level = 4 * e + jnp.floor((m - 0.5) * 8.0).astype(e.dtype)  # increasing with key
     idx = jnp.clip(jnp.max(level) - level, 0, bins)
@@ -417,7 +405,7 @@ def refinement_weight(key, tol):
 
     Examples
     --------
-    >>> [float(refinement_weight(k, 1.0)) for k in (0.01, 0.15, 2.0)]
+    >>> [round(float(refinement_weight(k, 1.0)), 12) for k in (0.01, 0.15, 2.0)]
     [0.0, 0.5, 1.0]
     """
     t = jnp.clip((key / tol - BLEND_FROM) / (BLEND_TO - BLEND_FROM), 0.0, 1.0)
@@ -470,7 +458,7 @@ def refine_worst(law, prm, img, est, X, Y, step, geom, settings):
 
         def split(args, ks, mask=mask, n_live=n_live, size=size):
             # the picked cells in index order, in ks static slots (ks >= n_live, or
-            # ks = k and the first k, as select_worst), the sub-cell pool padded to k
+            # ks = k and the first k of them), the sub-cell pool padded to k
             pick = jnp.nonzero(mask, size=ks, fill_value=0)[0]
             live = jnp.arange(ks) < n_live
             flat, cx, cy, cval, parent, key, scale = args
