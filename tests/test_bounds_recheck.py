@@ -15,9 +15,9 @@ import pytest
 
 import scenefit as sf
 from scenefit.fitting import fit_batch
-from scenefit.fitting.bounds_recheck import near_bounds, recheck_bounds
+from scenefit.fitting.bounds_recheck import near_bounds, recheck_bounds, restart_point
 from scenefit.fitting.lm import LMResult
-from scenefit.parameters import BOTH, to_unconstrained
+from scenefit.parameters import BOTH, FREE, LOWER, UPPER, physical_and_slope, to_unconstrained
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
@@ -44,9 +44,19 @@ def test_a_restart_that_finds_a_lower_point_is_kept_with_both_runs_counted():
     stuck = _result([40.0], 50.0)  # logistic(40) = 1 - 4e-18: on the upper bound
     out = recheck_bounds(solve, stuck, kinds, lo, hi)
     assert len(starts) == 1
-    # the restart starts BOUND_NUDGE (1e-2 of the range) inside the bound
-    assert 1.0 / (1.0 + np.exp(-starts[0][0])) == pytest.approx(0.99)
+    # the restart starts RESTART_NUDGE (0.1 of the range) inside the bound
+    assert 1.0 / (1.0 + np.exp(-starts[0][0])) == pytest.approx(0.9)
     assert out.obj == 10.0 and out.n_iter == 8 and out.start_obj == 100.0
+
+
+def test_a_restart_moves_only_the_parameters_on_a_bound():
+    kinds = np.array([BOTH, BOTH, LOWER, UPPER, FREE])
+    lo = np.array([0.0, 0.0, 2.0, -np.inf, -np.inf])
+    hi = np.array([1.0, 1.0, np.inf, 5.0, np.inf])
+    x = np.array([1e-12, 0.95, 2.0 + 1e-9, 5.0 - 1e-9, 3.0])
+    back, _ = physical_and_slope(restart_point(x, kinds, lo, hi), kinds, lo, hi)
+    # 0.1 of the range (of max(|x|, 1) for one-sided bounds) inside; 0.95 stays
+    np.testing.assert_allclose(back, [0.1, 0.95, 2.2, 4.5, 3.0], rtol=1e-9)
 
 
 def test_an_optimum_on_the_bound_is_kept_and_an_interior_result_not_restarted():

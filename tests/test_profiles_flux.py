@@ -24,7 +24,7 @@ from scipy.special import gamma, gammainc, gammaincinv
 
 import scenefit as sf
 from conftest import blank
-from scenefit.models.sersic import sersic_bn
+from scenefit.models.sersic import half_light_bn, sersic_bn
 
 SHAPE = (96, 96)  # one image shape for every flux test: one compilation per profile type
 
@@ -113,6 +113,13 @@ def test_fraction_reference_limits():
 def test_sersic_bn_is_the_half_light_constant(n):
     """r_e encloses half the light: P(2n, b_n) = 1/2 (regularised lower gamma)."""
     assert abs(gammainc(2.0 * n, float(sersic_bn(n))) - 0.5) < 1e-7
+
+
+def test_half_light_bn_matches_scipy_over_the_table_range():
+    # the numpy Newton solver behind the exact b_n table, against scipy's inverse
+    n = np.geomspace(0.1, 25.0, 997)
+    rel = np.abs(half_light_bn(n) / gammaincinv(2.0 * n, 0.5) - 1.0)
+    assert rel.max() < 1e-12
 
 
 # ---------------------------------------------------------------------------- totals

@@ -20,7 +20,14 @@ from dataclasses import dataclass, replace
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["Param", "as_param", "to_unconstrained", "from_unconstrained", "bound_kind"]
+__all__ = [
+    "Param",
+    "as_param",
+    "to_unconstrained",
+    "from_unconstrained",
+    "physical_and_slope",
+    "bound_kind",
+]
 
 # bound kinds, stored as small integers so that they can live in index arrays
 FREE, LOWER, UPPER, BOTH = 0, 1, 2, 3
@@ -147,6 +154,32 @@ def from_unconstrained(u, kind, lo, hi):
     x_upper = hi - jnp.exp(-jnp.where(kind == UPPER, u, 0.0))
     x_both = lo + (hi - lo) * _sigmoid(jnp.where(kind == BOTH, u, 0.0))
     return jnp.select([kind == LOWER, kind == UPPER, kind == BOTH], [x_lower, x_upper, x_both], u)
+
+
+def physical_and_slope(u, kind, lo, hi):
+    """:func:`from_unconstrained` and its slope dx/du, in numpy (host-side conversions
+    of a fitter's result: no JAX dispatch or compilation).
+
+    Returns
+    -------
+    x, dxdu : arrays (F,)
+
+    Examples
+    --------
+    >>> x, s = physical_and_slope([0.0, 0.0], [FREE, BOTH], [0.0, 0.0], [0.0, 4.0])
+    >>> x.tolist(), s.tolist()
+    ([0.0, 2.0], [1.0, 1.0])
+    """
+    u, kind = np.asarray(u, dtype=float), np.asarray(kind)
+    lo = np.where(np.isfinite(lo), lo, 0.0)
+    hi = np.where(np.isfinite(hi), hi, 0.0)
+    e_lo = np.exp(np.where(kind == LOWER, u, 0.0))
+    e_hi = np.exp(-np.where(kind == UPPER, u, 0.0))
+    t = np.tanh(0.5 * np.where(kind == BOTH, u, 0.0))
+    conds = [kind == LOWER, kind == UPPER, kind == BOTH]
+    x = np.select(conds, [lo + e_lo, hi - e_hi, lo + (hi - lo) * (0.5 * (t + 1.0))], u)
+    slope = np.select(conds, [e_lo, e_hi, (hi - lo) * 0.25 * (1.0 - t * t)], 1.0)
+    return x, slope
 
 
 #: fraction of a parameter's range by which a start on a bound is moved inside

@@ -24,11 +24,11 @@ import numpy as np
 
 from .._layout import build_layout
 from ..likelihood import LIKELIHOODS
-from ..parameters import from_unconstrained, to_unconstrained
+from ..parameters import physical_and_slope, to_unconstrained
 from ..render import RenderSettings, image_spec
 from ..render._psf_mixture import pad_psf_mixture
 from ..render.renderer import check_scene_and_image
-from .bounds_recheck import near_bounds
+from .bounds_recheck import near_bounds, restart_point
 from .fit import _BOUNDED_STEP_CAP as BOUNDED_STEP_CAP
 from .fit import finish_fit, make_defect, make_objective, make_solver, problem_args
 from .lm import lm_result
@@ -202,14 +202,14 @@ def _recheck_bounds(solve, states, kinds, rows, controls, stacked, only_flagged=
     lo = np.stack([v.lo for v, _ in rows])
     hi = np.stack([v.hi for v, _ in rows])
     kinds_b = np.broadcast_to(kinds, lo.shape)
-    x = np.asarray(from_unconstrained(*(jnp.asarray(a) for a in (states.u, kinds_b, lo, hi))))
+    x = physical_and_slope(states.u, kinds_b, lo, hi)[0]
     flagged = near_bounds(x, lo, hi).any(axis=1) & np.isfinite(states.obj)
     flagged &= states.status != 6
     if not flagged.any():
         return states
     u1 = np.array(states.u)
     for k in np.flatnonzero(flagged):
-        u1[k] = to_unconstrained(x[k], kinds, lo[k], hi[k])
+        u1[k] = restart_point(x[k], kinds, lo[k], hi[k])
     if only_flagged:
         idx = np.flatnonzero(flagged)
         part = jax.tree_util.tree_map(lambda a: np.asarray(a)[idx], stacked)

@@ -17,7 +17,7 @@ from ..likelihood import (
     residuals_and_objective,
 )
 from ..models import EllipticalProfile
-from ..parameters import from_unconstrained, to_unconstrained
+from ..parameters import from_unconstrained, physical_and_slope, to_unconstrained
 from ..render import (
     RenderSettings,
     image_inputs,
@@ -351,13 +351,13 @@ def _compiled_programs(layout, spec, rules, likelihood, pset, args):
 
     ``rules`` is ``(settings,)`` for an unstaged fit (``defect`` is then ``None``) or
     ``(coarse, settings)`` for a staged one (``value`` and ``normal`` on the cheap
-    rule). Compiled once per structure and process, the big programs in parallel
-    threads (XLA compiles each on one core); through programs exported to the
-    persistent cache when it is on (:mod:`scenefit._export_cache`) and the problem calls
-    no user functions."""
+    rule). Compiled once per structure and process, in two threads: one program is
+    traced (Python) while another compiles (XLA, one core each). Loaded from the
+    program cache when the persistent cache is on (:mod:`scenefit._program_cache`)
+    and the problem calls no user functions."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from .._export_cache import load_or_export
+    from .._program_cache import load_or_compile
 
     u = jnp.zeros(layout.n_free)
     key = (layout, spec, rules, likelihood, pset.static, _signature((u, *args)))
@@ -370,20 +370,15 @@ def _compiled_programs(layout, spec, rules, likelihood, pset, args):
     )
     fns = {"value": value, "normal": normal}
     if len(rules) == 2:
-        fns["defect"] = make_defect(layout, spec, *rules)
-    jitted = {}
-    for name, fn in fns.items():
-        exported = None
-        if not pset.static[1]:  # no soft-constraint callables
-            parts = ("lm-" + name, layout_key(layout), repr(spec), repr(rules), likelihood)
-            parts += (n_bands,)
-            exported = load_or_export(lambda fn=fn: fn, parts + (pset.static,), (u, *args))
-        jitted[name] = jax.jit(fn) if exported is None else jax.jit(exported.call)
+        fns = {"defect": make_defect(layout, spec, *rules), **fns}  # the largest first
+    common = ("lm", layout_key(layout), repr(spec), repr(rules), likelihood, n_bands)
+
+    def build(name):
+        parts = None if pset.static[1] else common + (name, pset.static)  # no user callables
+        return load_or_compile(fns[name], parts, (u, *args))
+
     with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {
-            n: pool.submit(lambda j: j.lower(u, *args).compile(), j) for n, j in jitted.items()
-        }
-        compiled = {n: f.result() for n, f in futures.items()}
+        compiled = dict(zip(fns, pool.map(build, fns), strict=True))
     out = (
         compiled["value"],
         compiled["normal"],
@@ -422,10 +417,7 @@ def finish_fit(scene, image, layout, vals, pset, result, likelihood, settings, t
     kinds = np.asarray(layout.kinds)
     dof = image.n_valid - layout.n_free
     status = int(result.status)
-    args = (jnp.asarray(vals.lo), jnp.asarray(vals.hi))
-    x, dxdu = (
-        np.asarray(v) for v in _to_physical(jnp.asarray(result.u), jnp.asarray(kinds), *args)
-    )
+    x, dxdu = physical_and_slope(np.asarray(result.u), kinds, vals.lo, vals.hi)
     # Fisher matrix in physical units: J_x = J_u / (dx/du)
     with np.errstate(divide="ignore", invalid="ignore"):
         fisher = np.asarray(result.fisher) / np.outer(dxdu, dxdu)
@@ -533,12 +525,6 @@ def make_solver(layout: Layout, spec, settings, likelihood, prior_static, eager_
         )
 
     return solve
-
-
-@jax.jit
-def _to_physical(u, kinds, lo, hi):
-    x, dxdu = jax.jvp(lambda v: from_unconstrained(v, kinds, lo, hi), (u,), (jnp.ones_like(u),))
-    return x, dxdu
 
 
 def _wrap_angles(scene):

@@ -24,11 +24,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..likelihood import LIKELIHOODS
+from ..parameters import physical_and_slope
 from ..render import RenderSettings, image_spec
 from ._joint_plan import build_plan, check_images
 from .bounds_recheck import near_bounds, recheck_bounds
 from .covariance import covariance_from_fisher
-from .fit import _BOUNDED_STEP_CAP, _compiled_programs, _to_physical, _wrap_angles, problem_args
+from .fit import _BOUNDED_STEP_CAP, _compiled_programs, _wrap_angles, problem_args
 from .joint_result import JointFitResult
 from .lm import CONVERGED, LM_MESSAGES, lm_host
 from .priors import build_priors
@@ -231,12 +232,7 @@ def _to_unconstrained(plan):
 def _finish(plan, images, problems, result, likelihood, settings, t0) -> JointFitResult:
     """Covariance, per-image results and statistics from a finished LM run."""
     u = np.asarray(result.u, float)
-    x, dxdu = (
-        np.asarray(v)
-        for v in _to_physical(
-            jnp.asarray(u), jnp.asarray(plan.kinds), jnp.asarray(plan.lo), jnp.asarray(plan.hi)
-        )
-    )
+    x, dxdu = physical_and_slope(u, plan.kinds, plan.lo, plan.hi)
     with np.errstate(divide="ignore", invalid="ignore"):
         fisher = np.asarray(result.fisher) / np.outer(dxdu, dxdu)
     fisher = np.where(np.isfinite(fisher), fisher, 0.0)

@@ -522,8 +522,6 @@ def flux_factor(imfit_name: str, vals: dict, bn_rule: str = "exact") -> float:
     the central luminosity density (mu(0, 0) = 2 h L_0; V the vertical integral,
     :func:`scenefit.models.edge_on_disk.vertical_integral`).
     """
-    from scipy.special import gammaln
-
     from ..models.sersic import bn_numpy
 
     if imfit_name.endswith("_GenEllipse"):
@@ -534,7 +532,13 @@ def flux_factor(imfit_name: str, vals: dict, bn_rule: str = "exact") -> float:
         return area * flux_factor(imfit_name[: -len("_GenEllipse")], vals, bn_rule)
     if imfit_name == "EdgeOnDisk":
         n, z0 = vals["n"], vals["z_0"]
-        v = 2.0 * math.sqrt(math.pi) * z0 / n * math.exp(gammaln(1 / n) - gammaln(1 / n + 0.5))
+        v = (
+            2.0
+            * math.sqrt(math.pi)
+            * z0
+            / n
+            * math.exp(math.lgamma(1 / n) - math.lgamma(1 / n + 0.5))
+        )
         return 2.0 * math.pi * vals["h"] ** 2 * v
     q = 1.0 - vals["ell"]
     if imfit_name == "Sersic":
@@ -542,7 +546,7 @@ def flux_factor(imfit_name: str, vals: dict, bn_rule: str = "exact") -> float:
         if bn_rule not in ("exact", "series"):
             raise ValueError(f"unknown b_n rule {bn_rule!r}; expected 'exact' or 'series'")
         b = float(bn_numpy(n, bn_rule))
-        return 2 * math.pi * q * n * re_**2 * math.exp(b + gammaln(2 * n) - 2 * n * math.log(b))
+        return 2 * math.pi * q * n * re_**2 * math.exp(b + math.lgamma(2 * n) - 2 * n * math.log(b))
     if imfit_name == "Exponential":
         return 2 * math.pi * q * vals["h"] ** 2
     if imfit_name == "Gaussian":

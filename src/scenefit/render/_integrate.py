@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -20,6 +18,7 @@ __all__ = [
     "profile_pixels",
     "profile_pixels_with_error",
     "refine_worst",
+    "refine_chunk",
     "refinement_weight",
     "worst_mask",
     "component_image",
@@ -372,18 +371,17 @@ def worst_mask(key, k, tol, bins=128):
     return (idx < nsel) & (key > tol)
 
 
-def slot_ladder(k: int, ladder: bool) -> tuple[int, ...]:
-    """Static slot counts a refinement round may run with: ``k``, and with ``ladder``
-    also k/4 and k/2 (those of at least 32), smallest first.
+def refine_chunk(k: int, ladder: bool) -> int:
+    """Cells per chunk of a refinement round: ``k`` / 4 with ``ladder`` (when that is a
+    whole number of at least 32), else ``k`` (one chunk).
 
     Examples
     --------
-    >>> slot_ladder(512, True), slot_ladder(512, False), slot_ladder(64, True)
-    ((128, 256, 512), (512,), (32, 64))
+    >>> refine_chunk(512, True), refine_chunk(512, False), refine_chunk(64, True)
+    (128, 512, 64)
     """
-    if not ladder:
-        return (k,)
-    return tuple(sorted({k, *(s for s in (k // 4, k // 2) if s >= 32)}))
+    c = k // 4
+    return c if ladder and c >= 32 and 4 * c == k else k
 
 
 #: cells whose estimated error exceeds BLEND_FROM of the budget are partly refined, and
@@ -439,59 +437,63 @@ def refine_worst(law, prm, img, est, X, Y, step, geom, settings):
     -------
     array (Hf, Wf)
     """
-    order, f, tol = settings.quad_order, settings.refine_factor, settings.rel_tol
     k = min(settings.refine_pixels, img.size)
-    sub = (np.arange(f) + 0.5) / f - 0.5
     peak = jnp.max(jnp.abs(img))
     denom = (jnp.abs(img) + BRIGHT_FRACTION * peak).ravel()
-    # the pool of candidate cells: centre, value, error key, parent pixel, presence weight
-    cx, cy, cval = X.ravel(), Y.ravel(), img.ravel()
-    parent = jnp.arange(img.size)
-    key = est.ravel() / denom
-    scale = jnp.ones(img.size)
-    size = step
+    # the pool of candidate cells: centre, value, parent pixel, error key, presence weight
     flat = img.ravel()
-    ladder = slot_ladder(k, settings.refine_ladder)
+    pool = (X.ravel(), Y.ravel(), flat, jnp.arange(img.size), est.ravel() / denom)
+    pool += (jnp.ones(img.size),)
+    size = step
+    chunk = refine_chunk(k, settings.refine_ladder)
     for _ in range(settings.refine_rounds):
-        mask = worst_mask(jax.lax.stop_gradient(key), k, BLEND_FROM * tol)
-        n_live = jnp.sum(mask)
-
-        def split(args, ks, mask=mask, n_live=n_live, size=size):
-            # the picked cells in index order, in ks static slots (ks >= n_live, or
-            # ks = k and the first k of them), the sub-cell pool padded to k
-            pick = jnp.nonzero(mask, size=ks, fill_value=0)[0]
-            live = jnp.arange(ks) < n_live
-            flat, cx, cy, cval, parent, key, scale = args
-            xs = cx[pick][:, None, None] + sub[None, None, :] * size + jnp.zeros((1, f, 1))
-            ys = cy[pick][:, None, None] + sub[None, :, None] * size + jnp.zeros((1, 1, f))
-            v, e = profile_pixels_with_error(law, prm, xs, ys, size / f, order, geom)
-            wgt = jnp.where(live, scale[pick] * refinement_weight(key[pick], tol), 0.0)
-            flat = flat.at[parent[pick]].add(wgt * (v.sum(axis=(1, 2)) - cval[pick]))
-            par = jnp.repeat(parent[pick], f * f)
-            sub_key = e.ravel() / denom[par]
-            pool = (
-                xs.ravel(),
-                ys.ravel(),
-                v.ravel(),
-                par,
-                jnp.where(jnp.repeat(live, f * f), sub_key, 0.0),
-                jnp.repeat(wgt, f * f),
-            )
-            pad = (k - ks) * f * f  # padded sub-cells have key 0: never picked
-            return (flat, *(jnp.pad(a, (0, pad)) for a in pool))
-
-        def skip(args):
-            z = jnp.zeros(k * f * f)
-            return args[0], z, z, z, jnp.zeros(k * f * f, int), z, z
-
-        # the smallest slot count that holds every picked cell (0: no round)
-        branch = jnp.where(n_live == 0, 0, 1 + jnp.sum(n_live > jnp.asarray(ladder[:-1])))
-        branches = [skip] + [partial(split, ks=ks) for ks in ladder]
-        flat, cx, cy, cval, parent, key, scale = jax.lax.switch(
-            branch, branches, (flat, cx, cy, cval, parent, key, scale)
-        )
-        size = size / f
+        flat, pool = _refine_round(law, prm, geom, settings, flat, pool, denom, size, k, chunk)
+        size = size / settings.refine_factor
     return flat.reshape(img.shape)
+
+
+def _refine_round(law, prm, geom, settings, flat, pool, denom, size, k, chunk):
+    """One round of :func:`refine_worst`: the (at most ``k``) worst cells of ``pool``
+    split, in chunks of ``chunk`` cells of which only those holding picked cells run.
+
+    ``pool`` is ``(cx, cy, cval, parent, key, scale)`` (cell centres, values, parent
+    pixels, error keys, presence weights; cells of side ``size``); returns the new
+    ``flat`` image and the pool of the sub-cells (``k * f**2`` entries, zeros where no
+    cell was picked: keys of 0 are never picked).
+    """
+    order, f, tol = settings.quad_order, settings.refine_factor, settings.rel_tol
+    cx, cy, cval, parent, key, scale = pool
+    sub = (np.arange(f) + 0.5) / f - 0.5
+    mask = worst_mask(jax.lax.stop_gradient(key), k, BLEND_FROM * tol)
+    n_live = jnp.sum(mask)
+    picks = jnp.nonzero(mask, size=k, fill_value=0)[0]  # index order; the first k
+
+    def split(state, c):
+        slot = c * chunk + jnp.arange(chunk)
+        pick = jax.lax.dynamic_slice_in_dim(picks, c * chunk, chunk)
+        live = slot < n_live
+        xs = cx[pick][:, None, None] + sub[None, None, :] * size + jnp.zeros((1, f, 1))
+        ys = cy[pick][:, None, None] + sub[None, :, None] * size + jnp.zeros((1, 1, f))
+        v, e = profile_pixels_with_error(law, prm, xs, ys, size / f, order, geom)
+        wgt = jnp.where(live, scale[pick] * refinement_weight(key[pick], tol), 0.0)
+        flat = state[0].at[parent[pick]].add(wgt * (v.sum(axis=(1, 2)) - cval[pick]))
+        par = jnp.repeat(parent[pick], f * f)
+        sub_key = jnp.where(jnp.repeat(live, f * f), e.ravel() / denom[par], 0.0)
+        new = (xs.ravel(), ys.ravel(), v.ravel(), par, sub_key, jnp.repeat(wgt, f * f))
+        at = c * chunk * f * f
+        return (flat,) + tuple(
+            jax.lax.dynamic_update_slice_in_dim(old, val, at, 0)
+            for old, val in zip(state[1:], new, strict=True)
+        )
+
+    def step(state, c):  # a chunk without a picked cell is skipped
+        return jax.lax.cond(c * chunk < n_live, split, lambda s, c: s, state, c), None
+
+    n = k * f * f
+    empty = (jnp.zeros(n), jnp.zeros(n), jnp.zeros(n), jnp.zeros(n, int))
+    empty += (jnp.zeros(n), jnp.zeros(n))
+    (flat, *new_pool), _ = jax.lax.scan(step, (flat, *empty), jnp.arange(k // chunk))
+    return flat, tuple(new_pool)
 
 
 def _refine_level(law_cls, prm, img, pc, grid, geom, order, level, nw, fr, big):

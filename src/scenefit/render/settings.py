@@ -47,10 +47,10 @@ class RenderSettings:
     refine_rounds : int
         Rounds of error-driven refinement (default 2).
     refine_ladder : bool
-        Run a round on ``refine_pixels`` / 4 or / 2 static cells when that many hold
-        every cell it refines (the same image, for less work: 137-190 of 512 cells
-        need it on a 64 x 64 Sersic cutout). Under ``jax.vmap`` every size would run,
-        so the vectorised batch fitter turns it off (default True).
+        Run a round in four chunks of ``refine_pixels`` / 4 cells and skip the chunks
+        that hold no cell to refine (the same image, for less work: 137-190 of 512
+        cells need it on a 64 x 64 Sersic cutout). Under ``jax.vmap`` every chunk
+        would run, so the vectorised batch fitter turns it off (default True).
     refine_window : int
         Side (render-grid pixels, odd: the window is centred on the centre's pixel) of
         the window around each profile centre in which the ``quad_order`` rule, the

@@ -1,7 +1,9 @@
-"""The cross-process program cache (``jax.export``) beside JAX's compilation cache: off
-unless the compilation cache is on; a second process loads the exported solver instead
-of tracing it; results are identical; damaged files are rebuilt; edits to the problem's
-structure or settings make a new program. Each check runs in fresh interpreters."""
+"""The cross-process program cache (compiled executables) beside JAX's compilation cache:
+off unless the compilation cache is on; a second process loads the compiled programs
+instead of tracing and compiling them, and gets identical results (the LAPACK calls of
+a loaded program work in a process that never lowered one); damaged files are rebuilt;
+edits to the problem's structure or settings make a new program. Each check runs in
+fresh interpreters."""
 
 from __future__ import annotations
 
@@ -19,10 +21,11 @@ import scenefit as sf
 _FIT = """
     import json, sys, numpy as np, jax, scenefit as sf
     sf.enable_compile_cache(sys.argv[1])
-    if sys.argv[2] == "forbid-tracing":
+    if sys.argv[2] == "forbid-compiling":
+        import scenefit._program_cache as pc
         def refuse(*a, **k):
-            raise RuntimeError("exported again")
-        jax.export.export = refuse
+            raise RuntimeError("compiled again")
+        pc._compile = refuse
     rng = np.random.default_rng(0)
     yy, xx = np.mgrid[:24, :24]
     data = 50 * np.exp(-0.5 * ((xx - 11.7) ** 2 + (yy - 12.2) ** 2) / 2.5**2) + 1.0
@@ -50,19 +53,19 @@ def _run(cache, mode="", q="0.9", tol="1e-4"):
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
-def _exports(cache):
-    d = cache / "scenefit-exports"
+def _programs(cache):
+    d = cache / "scenefit-programs"
     return sorted(p.name for p in d.glob("*.bin")) if d.is_dir() else []
 
 
-def test_second_process_loads_the_exported_solver(tmp_path):
+def test_second_process_loads_the_compiled_programs(tmp_path):
     cache = tmp_path / "c"
     first = _run(cache)
-    files = _exports(cache)
+    files = _programs(cache)
     assert len(files) == 3  # the objective, the normal equations, the defect image
-    second = _run(cache, "forbid-tracing")  # would raise if it exported again
+    second = _run(cache, "forbid-compiling")  # would raise if it compiled again
     assert second == first
-    assert _exports(cache) == files
+    assert _programs(cache) == files
 
 
 @pytest.mark.slow
@@ -70,29 +73,31 @@ def test_a_new_structure_or_setting_makes_a_new_program(tmp_path):
     cache = tmp_path / "c"
     _run(cache)
     _run(cache, q="0.5")  # new values, same structure: the same programs
-    assert len(_exports(cache)) == 3
+    assert len(_programs(cache)) == 3
     _run(cache, tol="1e-3")  # new settings: new programs
-    assert len(_exports(cache)) == 6
+    assert len(_programs(cache)) == 6
 
 
 @pytest.mark.slow
 def test_a_damaged_file_is_rebuilt(tmp_path):
     cache = tmp_path / "c"
     first = _run(cache)
-    path = sorted((cache / "scenefit-exports").glob("*.bin"))[0]
+    path = sorted((cache / "scenefit-programs").glob("*.bin"))[0]
     path.write_bytes(b"not a program")
     assert _run(cache) == first
     assert path.stat().st_size > 1000
 
 
-def test_without_the_compilation_cache_nothing_is_exported():
+def test_without_the_compilation_cache_nothing_is_stored():
     import jax
 
-    from scenefit._export_cache import load_or_export
+    import scenefit._program_cache as pc
 
     if jax.config.jax_compilation_cache_dir is not None:
         pytest.skip("this process has the compilation cache on")
-    assert load_or_export(lambda: None, ("x",), (np.zeros(2),)) is None
+    assert pc.program_dir() is None
+    compiled = pc.load_or_compile(lambda v: 2.0 * v, ("x",), (np.ones(2),))
+    np.testing.assert_array_equal(np.asarray(compiled(np.ones(2))), [2.0, 2.0])
 
 
 def test_initial_objective_is_the_objective_at_the_start():
