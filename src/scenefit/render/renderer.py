@@ -592,7 +592,18 @@ def _model_and_jacobian(layout, g, settings, frame, p, inputs):
         block_cols += direct_cols
     d_all = jnp.concatenate(blocks)
     ids = np.concatenate(block_cols)
-    return model, jax.ops.segment_sum(d_all, jnp.asarray(ids), num_segments=n_free)
+    return model, _columns(d_all, ids, n_free)
+
+
+def _columns(d_all, ids, n_free):
+    """The derivative images ``d_all`` (M, H, W) summed into the ``n_free`` Jacobian
+    columns ``ids`` (M,) name (tied parameters share a column). Without ties every
+    column appears once: then a reordering (none when ``ids`` is in order) instead of
+    a scatter-add into zeros, which costs two passes over the whole Jacobian."""
+    if ids.size == n_free and np.array_equal(np.sort(ids), np.arange(n_free)):
+        order = np.argsort(ids)
+        return d_all if np.array_equal(order, np.arange(n_free)) else d_all[order]
+    return jax.ops.segment_sum(d_all, jnp.asarray(ids), num_segments=n_free)
 
 
 def _psf_model_derivative(g: _Grid, conv, pts, inputs, typ, prm, cols, keep):
