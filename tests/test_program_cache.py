@@ -62,7 +62,7 @@ def test_second_process_loads_the_compiled_programs(tmp_path):
     cache = tmp_path / "c"
     first = _run(cache)
     files = _programs(cache)
-    assert len(files) == 3  # the objective, the normal equations, the defect image
+    assert len(files) == 2  # the normal equations, the defect image
     second = _run(cache, "forbid-compiling")  # would raise if it compiled again
     assert second == first
     assert _programs(cache) == files
@@ -73,9 +73,9 @@ def test_a_new_structure_or_setting_makes_a_new_program(tmp_path):
     cache = tmp_path / "c"
     _run(cache)
     _run(cache, q="0.5")  # new values, same structure: the same programs
-    assert len(_programs(cache)) == 3
+    assert len(_programs(cache)) == 2
     _run(cache, tol="1e-3")  # new settings: new programs
-    assert len(_programs(cache)) == 6
+    assert len(_programs(cache)) == 4
 
 
 @pytest.mark.slow

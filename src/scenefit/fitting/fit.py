@@ -132,7 +132,7 @@ def fit(
         result = None
         if coarse is not None:
             args = problem_args(vals, image, pset, offset=True, layout=layout)
-            value, normal, tail, defect = _compiled_programs(
+            normal, tail, defect = _compiled_programs(
                 layout, spec, (coarse, settings), likelihood, pset, args
             )
 
@@ -141,7 +141,6 @@ def fit(
                 return (*args[:6], {**args[6], "offset": off}, *args[7:])
 
             result = lm_staged(
-                lambda u, off: value(u, *at(off)),
                 lambda u, off: normal(u, *at(off)),
                 lambda u: defect(u, *args),
                 u_start,
@@ -156,11 +155,8 @@ def fit(
             args = problem_args(vals, image, pset, offset=base_offset is not None, layout=layout)
             if base_offset is not None:
                 args[6]["offset"] = base_offset
-            value, normal, tail, _ = _compiled_programs(
-                layout, spec, (settings,), likelihood, pset, args
-            )
+            normal, tail, _ = _compiled_programs(layout, spec, (settings,), likelihood, pset, args)
             result = lm_host(
-                lambda u: value(u, *args),
                 lambda u: normal(u, *args),
                 u_start,
                 int(max_iter),
@@ -336,7 +332,7 @@ def make_defect(layout: Layout, spec, coarse, settings):
     return defect
 
 
-#: compiled (value, normal, tail, defect) per problem structure, this process
+#: compiled (normal, tail, defect) per problem structure, this process
 _PROGRAMS: dict = {}
 _PROGRAMS_MAX = 64
 
@@ -347,14 +343,15 @@ def _signature(args) -> tuple:
 
 
 def _compiled_programs(layout, spec, rules, likelihood, pset, args):
-    """The compiled ``value``, ``normal``, ``tail`` and ``defect`` of a problem.
+    """The compiled ``normal``, ``tail`` and ``defect`` of a problem
+    (:func:`make_normal_equations`, :func:`make_defect`).
 
     ``rules`` is ``(settings,)`` for an unstaged fit (``defect`` is then ``None``) or
-    ``(coarse, settings)`` for a staged one (``value`` and ``normal`` on the cheap
-    rule). Compiled once per structure and process, in two threads: one program is
-    traced (Python) while another compiles (XLA, one core each). Loaded from the
-    program cache when the persistent cache is on (:mod:`scenefit._program_cache`)
-    and the problem calls no user functions."""
+    ``(coarse, settings)`` for a staged one (``normal`` on the cheap rule). Compiled
+    once per structure and process, in two threads: one program is traced (Python)
+    while the other compiles (XLA). Loaded from the program cache when the persistent
+    cache is on (:mod:`scenefit._program_cache`) and the problem calls no user
+    functions."""
     from concurrent.futures import ThreadPoolExecutor
 
     from .._program_cache import load_or_compile
@@ -365,10 +362,10 @@ def _compiled_programs(layout, spec, rules, likelihood, pset, args):
     if hit is not None:
         return hit
     n_bands = jacobian_bands(layout, spec, rules[0])
-    value, normal, tail = make_normal_equations(
+    _, normal, tail = make_normal_equations(
         layout, spec, rules[0], likelihood, pset.static, n_bands
     )
-    fns = {"value": value, "normal": normal}
+    fns = {"normal": normal}
     if len(rules) == 2:
         fns = {"defect": make_defect(layout, spec, *rules), **fns}  # the largest first
     common = ("lm", layout_key(layout), repr(spec), repr(rules), likelihood, n_bands)
@@ -379,12 +376,7 @@ def _compiled_programs(layout, spec, rules, likelihood, pset, args):
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         compiled = dict(zip(fns, pool.map(build, fns), strict=True))
-    out = (
-        compiled["value"],
-        compiled["normal"],
-        None if tail is None else jax.jit(tail),
-        compiled.get("defect"),
-    )
+    out = (compiled["normal"], None if tail is None else jax.jit(tail), compiled.get("defect"))
     if len(_PROGRAMS) >= _PROGRAMS_MAX:
         _PROGRAMS.pop(next(iter(_PROGRAMS)))
     _PROGRAMS[key] = out

@@ -101,7 +101,7 @@ def fit_gradient(
         u, n_iter, n_eval, status, why = u0, 0, 1, 6, "the objective is not finite at the start"
     elif method == "lbfgsb":
         u, n_iter, n_eval, status, why = _lbfgsb(objective, u0, max_iter, gtol, ftol)
-    _, normal, tail, _ = _compiled_programs(layout, spec, (settings,), likelihood, pset, args)
+    normal, tail, _ = _compiled_programs(layout, spec, (settings,), likelihood, pset, args)
     if np.isfinite(start_obj) and method == "adam":
         # steps in units of the start's Fisher widths (a whitening by the full matrix
         # was tried and converged worse: the start's correlations mislead), so one

@@ -144,7 +144,6 @@ def fit_joint(
                 for i, img in enumerate(images)
             ]
             result = lm_staged(
-                lambda u, offs: _value(problems, u, offs),
                 lambda u, offs: _normal(problems, plan, u, offs),
                 lambda u: [p.defect_at(u) for p in problems],
                 u_start,
@@ -159,7 +158,6 @@ def fit_joint(
             ]
             none = [None] * len(problems)
             result = lm_host(
-                lambda u: _value(problems, u, none),
                 lambda u: _normal(problems, plan, u, none),
                 u_start,
                 int(max_iter),
@@ -179,7 +177,6 @@ class _Problem:
 
     index: np.ndarray
     args: tuple
-    value: object
     normal: object
     defect: object  # None unless staged
 
@@ -188,10 +185,10 @@ class _Problem:
         layout, vals = plan.layout, plan.values[i]
         pset = build_priors(layout, vals.base)
         args = problem_args(vals, image, pset, offset=len(rules) == 2, layout=layout)
-        value, normal, _, defect = _compiled_programs(
+        normal, _, defect = _compiled_programs(
             layout, image_spec(image), rules, likelihood, pset, args
         )
-        return cls(plan.index[i], args, value, normal, defect)
+        return cls(plan.index[i], args, normal, defect)
 
     def at(self, off):
         """The arguments with the staged fit's defect image ``off`` (None: as built)."""
@@ -205,11 +202,6 @@ class _Problem:
 
     def defect_at(self, u):
         return self.defect(self.u(u), *self.args)
-
-
-def _value(problems, u, offs):
-    parts = [p.value(p.u(u), *p.at(off)) for p, off in zip(problems, offs, strict=True)]
-    return float(sum(float(v) for v in parts))
 
 
 def _normal(problems, plan, u, offs):
@@ -242,7 +234,7 @@ def _finish(plan, images, problems, result, likelihood, settings, t0) -> JointFi
     at_bound = tuple(n for n, b in zip(plan.names, near, strict=True) if b)
     status = int(result.status)
     offs = [p.defect_at(u) if p.defect is not None else None for p in problems]
-    chi2 = [float(p.value(p.u(u), *p.at(off))) for p, off in zip(problems, offs, strict=True)]
+    chi2 = [float(p.normal(p.u(u), *p.at(off))[0]) for p, off in zip(problems, offs, strict=True)]
     elapsed = time.perf_counter() - t0
     per_image = []
     for i, img in enumerate(images):

@@ -9,8 +9,8 @@ Two drivers share these rules. :func:`lm_solve` runs the whole iteration inside 
 ``lax.while_loop`` (pure, vmap-able: the batch fitter uses it); the model function is
 traced twice (residuals at a trial point; residuals with the Jacobian by forward mode,
 only after an accepted step). :func:`lm_host` iterates on the host around two compiled
-functions (the objective; the normal equations J^T J, J^T r), which compile in
-parallel and keep the Jacobian on the device: single fits use it.
+function (the objective with the normal equations J^T J, J^T r), which keeps the
+Jacobian on the device: single fits use it.
 
 Status codes (``LM_MESSAGES``): 1-3 converged, 4 stalled, 5 iteration limit, 6 the
 starting point has a non-finite objective.
@@ -286,7 +286,6 @@ def _solve(M, g):
 
 
 def lm_host(
-    value,
     normal,
     u0,
     max_iter,
@@ -300,22 +299,19 @@ def lm_host(
 ) -> LMResult:
     """:func:`lm_solve`'s algorithm with the iteration on the host.
 
-    The model is only ever touched through two compiled functions, ``value(u) ->
-    objective`` and ``normal(u) -> (objective, J^T r, J^T J)``; the F x F algebra runs
-    in numpy. After an accepted step the next trial point is linearised directly (one
-    ``normal`` instead of ``value`` then ``normal``: steps are mostly accepted, and the
-    normal equations cost 2-4 times the objective); after a rejected step the trial
-    point gets only ``value``, and ``normal`` follows if it is accepted. Compared with one compiled
-    ``lax.while_loop``, the two functions compile separately (in parallel, see
-    :func:`scenefit.fitting.fit.fit`), the program holds no solver, and the Jacobian
-    never leaves the device. Same damping, acceptance and convergence rules and status
-    codes as :func:`lm_solve`; the step cap clips the components that exceed it and
-    re-solves for the others (:func:`damped_step`) instead of shortening the whole
-    step.
+    The model is only ever touched through one compiled function, ``normal(u) ->
+    (objective, J^T r, J^T J)``, at every trial point: steps are mostly accepted, and
+    then the trial point's normal equations are the next step's (a separate objective
+    at trial points, then the normal equations after acceptance, cost more: one more
+    call per accepted step, one more compiled program). The F x F algebra runs in
+    numpy and the Jacobian never leaves the device. Same damping, acceptance and
+    convergence rules and status codes as :func:`lm_solve`; the step cap clips the
+    components that exceed it and re-solves for the others (:func:`damped_step`)
+    instead of shortening the whole step.
 
     Parameters
     ----------
-    value, normal : callable
+    normal : callable
         As above; arrays may be JAX or numpy.
     u0 : array (F,)
     max_iter : int
@@ -342,14 +338,13 @@ def lm_host(
     start_obj = obj
     n_eval, n_iter, status = 1, 0, 0
     lam, nu = float(lam0), 2.0
-    eager = True  # after an accepted step, linearise at the trial point directly
     if not np.isfinite(obj):
         status = 6
     while status == 0 and n_iter < max_iter:
         step, D = damped_step(A, g, lam, cap)
         u_new = u + step
-        trial = linearise(u_new) if eager else None
-        f_new = trial[0] if eager else float(value(u_new))
+        trial = linearise(u_new)
+        f_new = trial[0]
         n_eval += 1
         pred = float(-2.0 * step @ g - step @ (A @ step))
         actual = obj - f_new
@@ -367,11 +362,7 @@ def lm_host(
             status = 5
         if ok:
             u = u_new
-            if trial is None:
-                trial = linearise(u)
-                n_eval += 1
             obj, g, A = trial
-        eager = ok
         if progress is not None:
             progress(n_iter, obj, lam, ok)
     r_tail = np.zeros(0) if tail is None else np.asarray(tail(u))

@@ -30,7 +30,6 @@ DCHI2 = 1e-6
 
 
 def lm_staged(
-    value,
     normal,
     defect,
     u0,
@@ -49,14 +48,14 @@ def lm_staged(
     its starting objective is the accurate one); each correction round then freezes
     the defect at the current point and takes one Gauss-Newton step, until the step's
     predicted decrease of the accurate objective is at most ``max(dchi2, ftol *
-    objective)``. A step that does not lower the objective gets a full LM round
-    instead.
+    objective)``. The next round's accurate objective tests the step: one that does not
+    lower it is undone and a full LM round (with the earlier defect) taken instead.
 
     Parameters
     ----------
-    value, normal : callable
-        ``value(u, offset) -> objective`` and ``normal(u, offset) -> (objective, J^T r,
-        J^T J)`` of the cheap model with the image ``offset`` added to it.
+    normal : callable
+        ``normal(u, offset) -> (objective, J^T r, J^T J)`` of the cheap model with the
+        image ``offset`` added to it.
     defect : callable
         ``u -> accurate model image - cheap model image``.
     u0 : array (F,)
@@ -83,24 +82,32 @@ def lm_staged(
     u = np.asarray(u0, float)
     off = defect(u)
     first = lm_host(
-        lambda v: value(v, off),
-        lambda v: normal(v, off),
-        u,
-        max_iter,
-        ftol,
-        xtol,
-        step_cap=step_cap,
-        progress=progress,
+        lambda v: normal(v, off), u, max_iter, ftol, xtol, step_cap=step_cap, progress=progress
     )
     n_iter, n_eval = first.n_iter, first.n_eval + 1
     if first.status == 6:  # not finite at the start
         return first
     u, best = np.asarray(first.u, float), np.inf
+    before = None  # (u, defect) before an untested Gauss-Newton step
     for _ in range(max_rounds):
         off = defect(u)
         obj, g, A = (np.asarray(v, float) for v in normal(u, off))
         obj = float(obj)
         n_eval += 2
+        if before is not None and not (np.isfinite(obj) and obj < best):
+            u, off = before  # the step raised the accurate objective: a full LM round
+            rnd = lm_host(
+                lambda v, off=off: normal(v, off),
+                u,
+                max(int(max_iter) - n_iter, 1),
+                ftol,
+                xtol,
+                step_cap=step_cap,
+                progress=progress,
+            )
+            n_iter, n_eval = n_iter + rnd.n_iter, n_eval + rnd.n_eval
+            u, before = np.asarray(rnd.u, float), None
+            continue
         if not np.isfinite(obj) or obj > best:
             return None  # the correction diverges
         best = obj
@@ -109,23 +116,8 @@ def lm_staged(
         if pred <= max(dchi2, ftol * obj) or n_iter >= max_iter:
             break
         n_iter += 1
-        f_new = float(value(u + step, off))
-        n_eval += 1
-        if np.isfinite(f_new) and f_new < obj:
-            u = u + step
-            continue
-        rnd = lm_host(  # a full LM round with this defect
-            lambda v, off=off: value(v, off),
-            lambda v, off=off: normal(v, off),
-            u,
-            max(int(max_iter) - n_iter, 1),
-            ftol,
-            xtol,
-            step_cap=step_cap,
-            progress=progress,
-        )
-        n_iter, n_eval = n_iter + rnd.n_iter, n_eval + rnd.n_eval
-        u = np.asarray(rnd.u, float)
+        before = (u, off)
+        u = u + step
     else:
         return None
     return LMResult(
