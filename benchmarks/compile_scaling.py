@@ -2,9 +2,9 @@
 
 Not a test. For each number of galaxies N writes a mock case (../shared/bench/mockcases.py,
 SIZE x N) and, in a fresh Python process each (no in-process or persistent cache),
-traces, lowers and XLA-compiles the three programs of a default (staged) fit: the cheap
-objective, the cheap normal equations (J^T J, J^T r) and the defect image (accurate
-minus cheap model). Same-type components are batched, so the programs differ only in
+traces, lowers and XLA-compiles the two programs of a default (staged) fit: the cheap
+normal equations (objective, J^T J, J^T r) and the defect image (accurate minus cheap
+model). Same-type components are batched, so the programs differ only in
 the length of a leading axis and their compile times should not grow with N. Prints
 one JSON line per N with seconds per stage and program, then one summary line with
 the ratio of the largest to the smallest total.
@@ -52,12 +52,12 @@ def measure(case: pathlib.Path) -> dict:
     u0 = jnp.asarray(to_unconstrained(x0, np.asarray(layout.kinds), vals.lo, vals.hi))
     pset = build_priors(layout, vals.base, None, ())
     args = problem_args(vals, image, pset, offset=True, layout=layout)
-    value, normal, _ = make_normal_equations(layout, spec, coarse, "chi2", pset.static)
+    _, normal, _ = make_normal_equations(layout, spec, coarse, "chi2", pset.static)
     defect = make_defect(layout, spec, coarse, settings)
     out = {"n_galaxies": len(scene), "n_free": layout.n_free, "pixels": image.data.size}
-    for name, fn in (("value", value), ("normal", normal), ("defect", defect)):
+    for name, fn in (("normal", normal), ("defect", defect)):
         out[name] = {k: round(v, 3) for k, v in _stages(jax.jit(fn), u0, *args)[0].items()}
-    out["total"] = round(sum(sum(out[n].values()) for n in ("value", "normal", "defect")), 3)
+    out["total"] = round(sum(sum(out[n].values()) for n in ("normal", "defect")), 3)
     out["jax"] = jax.__version__
     return out
 
@@ -100,7 +100,7 @@ def main(argv=None) -> None:
     print(
         json.dumps(
             {
-                "summary": "compile seconds (trace + lower + XLA, three programs) vs galaxies",
+                "summary": "compile seconds (trace + lower + XLA, two programs) vs galaxies",
                 "counts": [r["n_galaxies"] for r in rows],
                 "total_s": totals,
                 "max_over_min": round(max(totals) / min(totals), 3),

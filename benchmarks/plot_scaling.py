@@ -58,12 +58,13 @@ def main(argv=None) -> None:
         rows = [json.loads(line) for line in args.compile.read_text().splitlines() if line.strip()]
         rows = [r for r in rows if "n_galaxies" in r]
         n = [r["n_galaxies"] for r in rows]
-        for name in ("value", "normal", "defect"):
-            ax2.plot(n, [sum(r[name].values()) for r in rows], "o-", label=name)
+        for name in ("value", "normal", "defect"):  # "value": rows measured before 2026-12-07
+            if all(name in r for r in rows):
+                ax2.plot(n, [sum(r[name].values()) for r in rows], "o-", label=name)
         ax2.plot(n, [r["total"] for r in rows], "ko-", label="total")
         ax2.legend(fontsize=7)
         ax2.set_title("scenefit: compile time of a fit's programs", fontsize=9)
-        ax2.set_ylim(1, 50)
+        ax2.set_ylim(0.5, 50)
     ax2.set(xscale="log", yscale="log", xlabel="galaxies", ylabel="trace + lower + XLA s")
     fig.tight_layout()
     fig.savefig(args.out, dpi=120)

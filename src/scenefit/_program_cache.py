@@ -7,8 +7,8 @@ fit's compiled programs are also written whole (the XLA executable and its argum
 and result structure, :mod:`jax.experimental.serialize_executable`) into
 ``<cache>/scenefit-programs/``; a later process with the same problem structure loads
 them and neither traces, lowers nor looks up JAX's cache. Measured on the 100 x 100
-single-Sersic fit of the benchmark: loading the three programs takes 0.05-0.26 s each,
-against 0.16 s of lowering each plus the same loading through JAX's cache before.
+single-Sersic fit of the benchmark: loading a program takes 0.1-0.26 s, against 0.16 s
+of lowering each plus the same loading through JAX's cache before.
 
 The key covers everything a program depends on: the scene's structure (component types
 and their parameter layout, which parameters are free or tied, bound kinds), the image

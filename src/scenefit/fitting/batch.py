@@ -124,7 +124,7 @@ def fit_batch(
     else:
         scenes = [scenes] * len(images)
     settings = settings or RenderSettings()
-    if method == "vmap":  # vmapped, every rung of the ladder would run (same images)
+    if method == "vmap":  # vmapped, every refinement chunk would run (same images)
         settings = replace(settings, refine_ladder=False)
     coarse = settings.coarse() if staged else None
     t0 = time.perf_counter()

@@ -8,7 +8,7 @@ non-finite objective is rejected and the damping raised.
 Two drivers share these rules. :func:`lm_solve` runs the whole iteration inside one
 ``lax.while_loop`` (pure, vmap-able: the batch fitter uses it); the model function is
 traced twice (residuals at a trial point; residuals with the Jacobian by forward mode,
-only after an accepted step). :func:`lm_host` iterates on the host around two compiled
+only after an accepted step). :func:`lm_host` iterates on the host around one compiled
 function (the objective with the normal equations J^T J, J^T r), which keeps the
 Jacobian on the device: single fits use it.
 

@@ -27,6 +27,10 @@ __all__ = ["lm_staged"]
 #: a round that lowers the accurate objective by no more than this (chi^2 units; a
 #: parameter shift of ~1e-3 sigma) ends the correction
 DCHI2 = 1e-6
+#: relative objective change that ends the first (cheap-rule) stage: it only has to
+#: reach the quadratic regime, since the correction rounds take Gauss-Newton steps to
+#: ``ftol`` on the accurate objective (saves the last one or two LM iterations)
+STAGE1_FTOL = 1e-6
 
 
 def lm_staged(
@@ -81,8 +85,15 @@ def lm_staged(
     cap = None if step_cap is None else np.asarray(step_cap, float)
     u = np.asarray(u0, float)
     off = defect(u)
+    stage1_ftol = max(ftol, STAGE1_FTOL)
     first = lm_host(
-        lambda v: normal(v, off), u, max_iter, ftol, xtol, step_cap=step_cap, progress=progress
+        lambda v: normal(v, off),
+        u,
+        max_iter,
+        stage1_ftol,
+        xtol,
+        step_cap=step_cap,
+        progress=progress,
     )
     n_iter, n_eval = first.n_iter, first.n_eval + 1
     if first.status == 6:  # not finite at the start
