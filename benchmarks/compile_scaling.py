@@ -52,7 +52,7 @@ def measure(case: pathlib.Path) -> dict:
     u0 = jnp.asarray(to_unconstrained(x0, np.asarray(layout.kinds), vals.lo, vals.hi))
     pset = build_priors(layout, vals.base, None, ())
     args = problem_args(vals, image, pset, offset=True, layout=layout)
-    _, normal, _ = make_normal_equations(layout, spec, coarse, "chi2", pset.static)
+    normal, _ = make_normal_equations(layout, spec, coarse, "chi2", pset.static)
     defect = make_defect(layout, spec, coarse, settings)
     out = {"n_galaxies": len(scene), "n_free": layout.n_free, "pixels": image.data.size}
     for name, fn in (("normal", normal), ("defect", defect)):

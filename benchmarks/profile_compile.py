@@ -3,11 +3,10 @@ for one mock case, under several integration settings.
 
 Not a test. For each settings variant prints one JSON line with the seconds spent
 tracing (Python), lowering (to StableHLO) and compiling (XLA) the renderer, the model
-Jacobian and (with ``--fit``) the two programs of a fit, plus the warm time of one render.
-``fit_value`` and ``fit_normal`` are the two programs
-of a fit (the objective at trial points; objective, J^T r and J^T J after a step).
-The persistent compilation cache saves only the XLA part; tracing and lowering are paid
-by every new process.
+Jacobian and (with ``--fit``) the normal-equations program of a fit (objective, J^T r
+and J^T J at every trial point), plus the warm time of one render. JAX's persistent
+compilation cache saves only the XLA part; scenefit's program cache
+(``scenefit._program_cache``) saves all three.
 
     python benchmarks/profile_compile.py CASE_DIR [--fit] [--variants default,no_adaptive]
 """
@@ -82,11 +81,10 @@ def run(case: pathlib.Path, variants, with_fit: bool) -> None:
             empty = jnp.zeros(0)
             args = (base, jnp.asarray(vals.lo), jnp.asarray(vals.hi), jnp.asarray(image.data))
             args += (jnp.asarray(image.invvar), image.gain, inputs, (empty,) * 4)
-            value, normal, _ = make_normal_equations(layout, spec, settings, "chi2", ((), ()))
-            # the two programs of a fit (compiled in parallel by scenefit.fit)
-            out["fit_value"], _ = _stages(jax.jit(value), u0, *args)
+            normal, _ = make_normal_equations(layout, spec, settings, "chi2", ((), ()))
+            # the normal equations of a fit (compiled beside the defect by scenefit.fit)
             out["fit_normal"], _ = _stages(jax.jit(normal), u0, *args)
-        for k in ("render", "jacobian", "fit_value", "fit_normal"):
+        for k in ("render", "jacobian", "fit_normal"):
             if k in out:
                 out[k] = {s: round(t, 4) for s, t in out[k].items()}
         print(json.dumps(out), flush=True)

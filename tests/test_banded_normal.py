@@ -63,10 +63,10 @@ def test_banded_normal_equations_equal_the_whole(with_psf, points, likelihood, s
     args = problem_args(vals, image, pset, offset=True)
     args[6]["offset"] = jnp.full(image.shape, 0.25)
     u = jnp.asarray(to_unconstrained(x0, np.asarray(layout.kinds), vals.lo, vals.hi)) + 0.01
-    whole = jax.jit(make_normal_equations(layout, spec, settings, likelihood, pset.static)[1])
+    whole = jax.jit(make_normal_equations(layout, spec, settings, likelihood, pset.static)[0])
     obj1, g1, a1 = whole(u, *args)
     for bands in (3, 5):
-        fn = make_normal_equations(layout, spec, settings, likelihood, pset.static, bands)[1]
+        fn = make_normal_equations(layout, spec, settings, likelihood, pset.static, bands)[0]
         obj, g, a = jax.jit(fn)(u, *args)
         assert float(obj) == pytest.approx(float(obj1), rel=1e-12)
         np.testing.assert_allclose(g, g1, rtol=1e-9, atol=1e-9 * float(jnp.max(jnp.abs(g1))))

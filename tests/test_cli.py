@@ -139,7 +139,9 @@ def test_fit_out_overrides_output_dir(tmp_path, capsys):
         assert (tmp_path / "o" / name).is_file()
     assert not (tmp_path / "scenefit-out").exists()
     sky = load_scene(tmp_path / "o" / "fit_scene.yaml")["flat_sky"].sky.value
-    assert sky == pytest.approx(data.mean(), abs=1e-8)
+    # the least-squares sky is the mean; the fit stops once the predicted chi^2 decrease
+    # is below 1e-6 (staged.DCHI2), i.e. within 1e-3 of the mean's standard error
+    assert sky == pytest.approx(data.mean(), abs=1e-3 * 0.5 / np.sqrt(data.size))
 
 
 # ----------------------------------------------------------------------------- models

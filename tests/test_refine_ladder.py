@@ -1,7 +1,8 @@
-"""The refinement ladder (``RenderSettings.refine_ladder``) is an optimisation only: a
-round run on fewer static cells gives the same image and the same Jacobian as one run
-on all ``refine_pixels`` cells, whatever the number of cells that need refinement
-(none, a few, between the rungs, more than ``refine_pixels``)."""
+"""Chunked refinement (``RenderSettings.refine_ladder``) is an optimisation only: a
+round run in chunks of ``refine_pixels / 4`` cells, skipping chunks without a cell to
+refine, gives the same image and the same Jacobian as one run on all ``refine_pixels``
+cells, whatever the number of cells that need refinement (none, a few, several chunks,
+more than ``refine_pixels``)."""
 
 import jax
 import jax.numpy as jnp
@@ -16,8 +17,8 @@ from scenefit.parameters import to_unconstrained
 from scenefit.render import image_spec
 
 # (shape, Sersic parameters, refine_pixels) with the cells over the budget in the first
-# round (measured): 0 (no round), 7 (the smallest rung), 138 (the middle one), 331 (all
-# 512 cells), 331 of refine_pixels = 128 (more than fit: the first 128 are refined)
+# round (measured): 0 (no round), 7 (one chunk of 128), 138 (two), 331 (three of the
+# four), 331 of refine_pixels = 128 (more than fit: the first 128 are refined)
 CASES = {
     "smooth n=0.5 r_e=20": ((48, 48), dict(r_e=20.0, n=0.5, q=0.9, pa=0.0), 512),
     "smooth n=0.8 r_e=12": ((48, 48), dict(r_e=12.0, n=0.8, q=0.8, pa=10.0), 512),

@@ -232,17 +232,14 @@ def jacobian_bands(layout: Layout, spec, settings) -> int:
 def make_normal_equations(
     layout: Layout, spec, settings, likelihood, prior_static, n_bands: int = 1
 ):
-    """``(value, normal, tail)`` for :func:`~scenefit.fitting.lm.lm_host`.
+    """``(normal, tail)`` for :func:`~scenefit.fitting.lm.lm_host`.
 
-    ``value(u, *args) -> objective``; ``normal(u, *args) -> (objective, J^T r, J^T J)``;
-    ``tail(u, *args)`` the prior/constraint residuals (``None`` without priors). ``args``
-    from :func:`problem_args`. With ``n_bands > 1`` the Jacobian is never held whole:
-    J^T J and J^T r are accumulated over bands of image rows (a ``lax.scan``), so
-    memory is bounded by one band. Pure and traceable."""
-    fun, linearize, _ = make_objective(layout, spec, settings, likelihood, prior_static)
-
-    def value(u, *args):
-        return fun(u, *args)[1]
+    ``normal(u, *args) -> (objective, J^T r, J^T J)``; ``tail(u, *args)`` the
+    prior/constraint residuals (``None`` without priors). ``args`` from
+    :func:`problem_args`. With ``n_bands > 1`` the Jacobian is never held whole: J^T J
+    and J^T r are accumulated over bands of image rows (a ``lax.scan``), so memory is
+    bounded by one band. Pure and traceable."""
+    _, linearize, _ = make_objective(layout, spec, settings, likelihood, prior_static)
 
     def normal(u, *args):
         r, obj, J = linearize(u, *args)
@@ -258,7 +255,7 @@ def make_normal_equations(
         def tail(u, base, lo, hi, data, invvar, gain, inputs, parr):
             return priors_of(u, base, lo, hi, parr)
 
-    return value, normal, tail
+    return normal, tail
 
 
 def _prior_function(layout, prior_static):
@@ -362,9 +359,7 @@ def _compiled_programs(layout, spec, rules, likelihood, pset, args):
     if hit is not None:
         return hit
     n_bands = jacobian_bands(layout, spec, rules[0])
-    _, normal, tail = make_normal_equations(
-        layout, spec, rules[0], likelihood, pset.static, n_bands
-    )
+    normal, tail = make_normal_equations(layout, spec, rules[0], likelihood, pset.static, n_bands)
     fns = {"normal": normal}
     if len(rules) == 2:
         fns = {"defect": make_defect(layout, spec, *rules), **fns}  # the largest first
