@@ -75,6 +75,10 @@ _HEAVY_DUPLICATES = {
     "test_banded_normal_equations_equal_the_whole[True-False-chi2-settings1]",
     "tests/test_banded_normal.py::test_a_banded_fit_equals_the_whole_fit",
     "tests/test_banded_normal.py::test_bands_place_the_accurate_window_of_an_edge_source[-0.4]",
+    "tests/test_banded_normal.py::test_bands_place_the_accurate_window_of_an_edge_source[60.0]",
+    # direct-convolution Jacobian: the fourier case; Lanczos points: test_subpixel_shift
+    "tests/test_convolution_methods.py::"
+    "test_jacobian_with_direct_convolution_equals_dense[direct-lanczos3]",
     # composed-profile Jacobian: test_jacobian and the contract gradients per geometry
     "tests/test_geometries_io.py::test_block_sparse_jacobian_equals_dense_with_composed_profiles",
     # ties: test_lm_recovery::test_injection_recovery, test_joint
