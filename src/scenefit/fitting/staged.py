@@ -83,18 +83,14 @@ def lm_staged(
         the accurate objective; the caller then fits with the accurate rule directly.
     """
     cap = None if step_cap is None else np.asarray(step_cap, float)
+
+    def lm_round(u, off, tol, budget):  # a full LM run with the defect ``off`` frozen
+        return lm_host(
+            lambda v: normal(v, off), u, budget, tol, xtol, step_cap=step_cap, progress=progress
+        )
+
     u = np.asarray(u0, float)
-    off = defect(u)
-    stage1_ftol = max(ftol, STAGE1_FTOL)
-    first = lm_host(
-        lambda v: normal(v, off),
-        u,
-        max_iter,
-        stage1_ftol,
-        xtol,
-        step_cap=step_cap,
-        progress=progress,
-    )
+    first = lm_round(u, defect(u), max(ftol, STAGE1_FTOL), max_iter)
     n_iter, n_eval = first.n_iter, first.n_eval + 1
     if first.status == 6:  # not finite at the start
         return first
@@ -107,15 +103,7 @@ def lm_staged(
         n_eval += 2
         if before is not None and not (np.isfinite(obj) and obj < best):
             u, off = before  # the step raised the accurate objective: a full LM round
-            rnd = lm_host(
-                lambda v, off=off: normal(v, off),
-                u,
-                max(int(max_iter) - n_iter, 1),
-                ftol,
-                xtol,
-                step_cap=step_cap,
-                progress=progress,
-            )
+            rnd = lm_round(u, off, ftol, max(int(max_iter) - n_iter, 1))
             n_iter, n_eval = n_iter + rnd.n_iter, n_eval + rnd.n_eval
             u, before = np.asarray(rnd.u, float), None
             continue
