@@ -46,6 +46,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._imfit_laws import law_flux_factor, law_from_component, law_spec, law_to_kwargs
+
 __all__ = [
     "ImfitParam",
     "ImfitFunction",
@@ -68,6 +70,11 @@ IMFIT_FUNCTIONS: dict[str, tuple[str, ...]] = {
     "Gaussian": ("PA", "ell", "I_0", "sigma"),
     "Moffat": ("PA", "ell", "I_0", "fwhm", "beta"),
     "EdgeOnDisk": ("PA", "L_0", "h", "n", "z_0"),
+    "Core-Sersic": ("PA", "ell", "n", "I_b", "r_e", "r_b", "alpha", "gamma"),
+    "BrokenExponential": ("PA", "ell", "I_0", "h1", "h2", "r_break", "alpha"),
+    "FerrersBar2D": ("PA", "ell", "c0", "n", "I_0", "a_bar"),
+    "GaussianRing": ("PA", "ell", "A", "R_ring", "sigma_r"),
+    "ModifiedKing": ("PA", "ell", "I_0", "r_c", "r_t", "alpha"),
     "PointSource": ("I_tot",),
     "FlatSky": ("I_sky",),
     "TiltedSkyPlane": ("I_0", "m_x", "m_y"),
@@ -80,6 +87,8 @@ _UNITS = {
     "PA": "deg (CCW from +y axis)",
     "I_e": "counts/pixel",
     "I_0": "counts/pixel",
+    "I_b": "counts/pixel",
+    "A": "counts/pixel",
     "I_sky": "counts/pixel",
     "I_tot": "counts",
     "L_0": "counts/pixel^3",
@@ -88,6 +97,15 @@ _UNITS = {
     "h": "pixels",
     "sigma": "pixels",
     "fwhm": "pixels",
+    "r_b": "pixels",
+    "h1": "pixels",
+    "h2": "pixels",
+    "r_break": "pixels",
+    "a_bar": "pixels",
+    "R_ring": "pixels",
+    "sigma_r": "pixels",
+    "r_c": "pixels",
+    "r_t": "pixels",
 }
 
 
@@ -446,6 +464,11 @@ _DEFAULT_NAMES = {
     "Gaussian": "gaussian",
     "Moffat": "moffat",
     "EdgeOnDisk": "edge_on_disk",
+    "Core-Sersic": "core_sersic",
+    "BrokenExponential": "broken_exponential",
+    "FerrersBar2D": "ferrers_bar",
+    "GaussianRing": "gaussian_ring",
+    "ModifiedKing": "king",
     "PointSource": "point",
     "FlatSky": "flat_sky",
     "TiltedSkyPlane": "tilted_sky",
@@ -520,10 +543,14 @@ def flux_factor(imfit_name: str, vals: dict, bn_rule: str = "exact") -> float:
     ``"exact"`` (half-light) or ``"series"`` (Ciotti & Bertin 1999, Imfit's).
     ``EdgeOnDisk`` (``h``, ``n``, ``z_0``): F / L_0 = 2 pi h^2 V(n, z_0) in pixel^3, L_0
     the central luminosity density (mu(0, 0) = 2 h L_0; V the vertical integral,
-    :func:`scenefit.models.edge_on_disk.vertical_integral`).
+    :func:`scenefit.models.edge_on_disk.vertical_integral`). ``Core-Sersic``,
+    ``BrokenExponential``, ``FerrersBar2D``, ``GaussianRing`` and ``ModifiedKing``: from
+    the law's own total (:func:`scenefit.io._imfit_laws.law_flux_factor`).
     """
     from ..models.sersic import bn_numpy
 
+    if law_spec(imfit_name) is not None:
+        return law_flux_factor(imfit_name, vals, bn_rule)
     if imfit_name.endswith("_GenEllipse"):
         c = vals["c0"] + 2.0
         area = math.exp(
@@ -600,24 +627,29 @@ def _to_component(fn: ImfitFunction, fs: ImfitFunctionSet, geo: _Geometry, name:
     pr = {p.name: p for p in fn.params}
     notes = []
     kw = {"name": name}
-    if fn.name in _SIZE or fn.name == "PointSource":
+    spec = law_spec(fn.name)
+    profile = fn.name in _SIZE or spec is not None
+    if profile or fn.name == "PointSource":
         xi, eta = geo.xy_to_sky(fs.x0.value, fs.y0.value)
         kw["x"], kw["y"] = _position_params(fs, geo, xi, eta)
-    if fn.name in _SIZE:
+    if profile:
         kw["pa"] = _P(pr["PA"], geo.pa_to_sky)
         if "ell" in pr:
             kw["q"] = _P(pr["ell"], lambda e: 1.0 - e)
-        if "z_0" in pr:
-            kw["z0"] = _P(pr["z_0"], lambda s: s * geo.scale)
-        size = _SIZE[fn.name]
-        kw[size] = _P(pr[size], lambda s: s * geo.scale)
-        if "n" in pr:
-            kw["n"] = _P(pr["n"])
-        if "beta" in pr:
-            kw["beta"] = _P(pr["beta"])
-        if "c0" in pr:
-            kw["c0"] = _P(pr["c0"])
-        amp = pr[_AMP[fn.name]]
+        if spec is not None:
+            kw.update(law_to_kwargs(fn.name, pr, geo.scale, _P))
+        else:
+            if "z_0" in pr:
+                kw["z0"] = _P(pr["z_0"], lambda s: s * geo.scale)
+            size = _SIZE[fn.name]
+            kw[size] = _P(pr[size], lambda s: s * geo.scale)
+            if "n" in pr:
+                kw["n"] = _P(pr["n"])
+            if "beta" in pr:
+                kw["beta"] = _P(pr["beta"])
+            if "c0" in pr:
+                kw["c0"] = _P(pr["c0"])
+        amp = pr[spec.amp if spec is not None else _AMP[fn.name]]
         fac = flux_factor(fn.name, v, bn_rule)
         shape_fixed = all(p.fixed for p in fn.params if p.name != amp.name)
         if amp.fixed:
@@ -636,6 +668,8 @@ def _to_component(fn: ImfitFunction, fs: ImfitFunctionSet, geo: _Geometry, name:
                     f"{name}: {amp.name} limits [{amp.lo:g}, {amp.hi:g}] are applied as flux "
                     "limits at the starting shape (the shape parameters are free)"
                 )
+        if spec is not None:
+            return spec.cls()(**kw), notes
         cls = {
             "Sersic": models.Sersic,
             "Exponential": models.Exponential,
@@ -707,7 +741,13 @@ def _from_component(imfit_name, comp, geo, fs=None, bn_rule="exact") -> dict:
     out = {}
     if "x" in comp.param_names():
         out["X0"], out["Y0"] = geo.xy_from_sky(comp.x.value, comp.y.value)
-    if imfit_name in _SIZE:
+    spec = law_spec(imfit_name)
+    if spec is not None:
+        out["PA"] = geo.pa_from_sky(comp.pa.value)
+        out["ell"] = 1.0 - comp.q.value
+        out.update(law_from_component(imfit_name, comp, geo.scale))
+        out[spec.amp] = comp.flux.value / flux_factor(imfit_name, out, bn_rule)
+    elif imfit_name in _SIZE:
         out["PA"] = geo.pa_from_sky(comp.pa.value)
         if "q" in comp.param_names():
             out["ell"] = 1.0 - comp.q.value

@@ -9,7 +9,7 @@ import numpy as np
 
 from ._base import FLUX, POSITION, SHAPE, EllipticalProfile, ParamSpec
 from ._radial_quadrature import log_radius_total
-from .sersic import sersic_bn
+from .sersic import bn_of
 
 __all__ = ["CoreSersic"]
 
@@ -17,9 +17,9 @@ _TINY = 1e-12  # r / r_b floor: keeps the cusp finite at r = 0
 _TRANSITION = np.array([-8.0, -4.0, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0, 4.0, 8.0])
 
 
-def _log_radial(r, law):
+def _log_radial(r, law, bn_rule="exact"):
     n, r_e, r_b, alpha, gamma = (law[..., i] for i in range(5))
-    b = sersic_bn(n)
+    b = bn_of(n, bn_rule)
     lr = jnp.log(jnp.maximum(r / r_b, _TINY)) + jnp.log(r_b)  # ln r, floored
     lrb, lre = jnp.log(r_b), jnp.log(r_e)
     core = gamma / alpha * (jnp.logaddexp(0.0, alpha * (lrb - lr)) - jnp.log(2.0))
@@ -55,9 +55,10 @@ class CoreSersic(EllipticalProfile):
     -----
     I(r) = I' [1 + (r_b / r)^alpha]^(gamma / alpha)
     exp(-b [(r^alpha + r_b^alpha) / r_e^alpha]^(1 / (alpha n))),
-    with I' chosen so that I(r_b) = I_b and b the exact Sersic b_n of n
-    (:func:`~scenefit.models.sersic.sersic_bn`; Imfit uses the Ciotti-Bertin series,
-    which differs by < 1e-6 relative for n >= 1).
+    with I' chosen so that I(r_b) = I_b and b the Sersic b_n of n: by default the exact
+    one (:func:`~scenefit.models.sersic.sersic_bn`), ``bn_rule="series"`` Imfit's
+    Ciotti-Bertin series (``RenderSettings.sersic_bn`` selects it, as for ``Sersic``;
+    the two differ by < 1e-6 relative for n >= 1).
 
     No closed-form total exists; it is integral 2 pi r^2 I d ln r by 16-point
     Gauss-Legendre on 48 equal ln r panels from 1e-8 min(r_b, r_e) to
@@ -104,18 +105,18 @@ class CoreSersic(EllipticalProfile):
         return 1
 
     @staticmethod
-    def radial(r, law):
-        return jnp.exp(_log_radial(r, law))
+    def radial(r, law, *, bn_rule: str = "exact"):
+        return jnp.exp(_log_radial(r, law, bn_rule))
 
     @staticmethod
-    def total(law):
+    def total(law, *, bn_rule: str = "exact"):
         n, r_e, r_b, alpha, gamma = (law[..., i] for i in range(5))
-        b = sersic_bn(n)
+        b = bn_of(n, bn_rule)
         r_lo = 1e-8 * jnp.minimum(r_b, r_e)
         r_hi = r_e * jnp.power((b + 80.0) / b, n) + 2.0 * r_b
         extra = jnp.log(r_b)[..., None] + _TRANSITION / alpha[..., None]
         return log_radius_total(
-            lambda r: CoreSersic.radial(r, law[..., None, None, :]),
+            lambda r: CoreSersic.radial(r, law[..., None, None, :], bn_rule=bn_rule),
             r_lo,
             r_hi,
             extra=extra,

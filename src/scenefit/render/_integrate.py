@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..models import Sersic
+from ..models import CoreSersic, Sersic
 from ._core import core_block
 from ._enclosed import enclosed_fraction
 from ._imfit_sampling import imfit_component_image
@@ -70,10 +70,10 @@ def bind_law(law_cls, settings):
     """``radial``/``total``/``radius`` of ``law_cls`` with the options that ``settings``
     select.
 
-    Only the Sersic law has one today: its b_n rule (``settings.sersic_bn``), also when
-    it is composed with a geometry or a truncation.
+    Only the Sersic and core-Sersic laws have one today: the b_n rule
+    (``settings.sersic_bn``), also when composed with a geometry or a truncation.
     """
-    if law_cls.root_law() is Sersic:
+    if law_cls.root_law() in (Sersic, CoreSersic):
         return _BoundLaw(law_cls, bn_rule=settings.sersic_bn)
     return law_cls
 
