@@ -101,7 +101,9 @@ def test_region_crop_offsets_positions_and_round_trip():
         ("0) psf\n1) 1 1 2 1\n3) 20 1\n", r"line 2: psf 1\): fit flags must be 0 or 1"),
         ("0) psf\n1) 1\n3) 20 1\n", r"line 2: psf 1\) needs 2 value"),
         ("0) psf\n1) 1 1 1 1\n3) abc 1\n", r"line 3: psf 3\): 'abc' is not a number"),
-        ("0) sersic\n1) 1 1 1 1\nC0) 0.1 1\n", r"line 3: unsupported component parameter C0"),
+        ("0) sersic\n1) 1 1 1 1\nF1) 0.1 30 1 1\n", r"line 3: unsupported component parameter F1"),
+        ("0) psf\n1) 1 1 1 1\nC0) 0.1 1\n", r"line 3: unsupported component parameter C0"),
+        ("0) sersic\n1) 1 1 1 1\nC0) x 1\n", r"line 3: sersic C0\): 'x' is not a number"),
         ("0) psf\n1) 1 1 1 1\n3) 20 1\n4) 3 1\n", r"line 4: component psf has no parameter 4"),
         ("3) 20 1\n", r"line 1: parameter 3\) before any"),
         ("A) x.fits\n", r"no components found"),
@@ -152,3 +154,28 @@ def test_galfit_command_recovers_a_simulated_galaxy(tmp_path, capsys):
     assert s[4][0][0] == pytest.approx(5.0, abs=0.3)
     assert s[5][0][0] == pytest.approx(1.5, abs=0.09)
     assert s[10][0][0] == pytest.approx(40.0, abs=2.4)
+
+
+def test_c0_draws_the_generalised_ellipse_and_round_trips():
+    text = (
+        "J) 25\n0) sersic\n1) 16 15 1 1\n3) 15 1\n4) 5 1\n5) 1.0 0\n9) 0.5 1\n10) 30 1\nC0) 0.8 1\n"
+    )
+    fm = parse_feedme(text)
+    img = sf.Image(np.zeros((30, 32)))
+    scene = fm.to_scene(img)
+    c = scene.components[0]
+    assert type(c).__name__ == "SersicGenEllipse" and c.c0.value == 0.8 and not c.c0.fixed
+    # pixel centres: I ~ exp(-b (r / r_e)), r = (|u|^2.8 + |v / q|^2.8)^(1 / 2.8), u along PA
+    model = np.asarray(sf.render(scene, img, sf.RenderSettings(sampling="center")))
+    yy, xx = np.mgrid[:30, :32].astype(float)
+    dx, dy = xx - 15.0, yy - 14.0
+    t = math.radians(30.0)
+    u, v = -dx * math.sin(t) + dy * math.cos(t), dx * math.cos(t) + dy * math.sin(t)
+    r = (np.abs(u) ** 2.8 + np.abs(v / 0.5) ** 2.8) ** (1 / 2.8)
+    shape = np.exp(-1.678346990016661 * r / 5.0)
+    ratio = model / shape
+    assert np.ptp(ratio) < 1e-9 * ratio.mean()
+    back = parse_feedme("J) 25\n" + scene_to_feedme_text(scene, img, 25.0)).to_scene(img)
+    assert type(back.components[0]) is type(c)
+    np.testing.assert_allclose(back.values(), scene.values(), rtol=1e-4, atol=1e-4)
+    assert back.components[0].n.fixed and not back.components[0].c0.fixed

@@ -19,6 +19,11 @@ psf        1) x y  3) mag
 sky        1) sky  2) dsky/dx  3) dsky/dy      (per pixel, at the fitting-region centre)
 =========  ==========================================================================
 
+``C0)`` (boxy > 0, disky < 0) on any of the profiles draws it on GALFIT's generalised
+ellipse, r = (|x|^(C0+2) + |y/q|^(C0+2))^(1/(C0+2)): the ``<law>_genellipse`` type
+with ``c0 = C0`` (Imfit's convention is GALFIT's). Fourier (``F1)`` ...), bending
+(``B1)`` ...) and coordinate-rotation (``R0)`` ...) modes are not read.
+
 Conversions: positions are 1-based pixels of the *whole* input image (0-based pixel =
 value - 1, then minus the fitting region's lower corner when the image is cropped to
 ``H``); PA is degrees with up = 0 and counter-clockwise (left = 90), equal to scenefit's
@@ -50,6 +55,8 @@ GALFIT_TYPES = {
 }
 
 _FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
+#: types that take GALFIT's C0) (boxy/disky) line
+_BOXY = ("sersic", "devauc", "expdisk", "gaussian", "moffat")
 
 
 @dataclass(frozen=True)
@@ -200,13 +207,16 @@ def parse_feedme(text: str, source: str = "<string>") -> GalfitFeedme:
             )
         elif key.upper() == "Z" and cur is not None:
             cur[2] = rest.split()[:1] == ["1"]
+        elif key.upper() == "C0" and cur is not None and cur[0] in _BOXY:
+            cur[1]["C0"] = _values_flags(rest, 1, lineno, err, f"{cur[0]} C0)")
         elif len(key) == 1 and key.upper() in "ABCDEFGHIJKLMNOPRSUVW" and cur is None:
             options[key.upper()] = rest
         elif cur is not None:
             raise err(
                 lineno,
-                f"unsupported component parameter {key}) (Fourier, bending and "
-                "coordinate-rotation modes are not implemented)",
+                f"unsupported component parameter {key}) for {cur[0]} (C0) is read for "
+                + ", ".join(_BOXY)
+                + "; Fourier, bending and coordinate-rotation modes are not implemented)",
             )
         else:
             raise err(lineno, f"unknown image parameter {key})")
@@ -286,16 +296,24 @@ def _component(c: GalfitComponent, fm, image, origin, exptime, taken):
     kw["q"] = par(9)
     kw["pa"] = par(10)
     if c.type in ("sersic", "devauc"):
+        law = models.Sersic
         kw["r_e"] = par(4, lambda v: v * scale)
         kw["n"] = par(5) if c.type == "sersic" else Param(4.0, fixed=True)
-        return models.Sersic(**kw)
-    if c.type == "expdisk":
-        return models.Exponential(h=par(4, lambda v: v * scale), **kw)
-    if c.type == "gaussian":
-        return models.Gaussian(sigma=par(4, lambda v: v * scale / _FWHM_PER_SIGMA), **kw)
-    if c.type == "moffat":
-        return models.Moffat(fwhm=par(4, lambda v: v * scale), beta=par(5), **kw)
-    raise KeyError(c.type)  # pragma: no cover - the parser rejects unknown types
+    elif c.type == "expdisk":
+        law = models.Exponential
+        kw["h"] = par(4, lambda v: v * scale)
+    elif c.type == "gaussian":
+        law = models.Gaussian
+        kw["sigma"] = par(4, lambda v: v * scale / _FWHM_PER_SIGMA)
+    elif c.type == "moffat":
+        law = models.Moffat
+        kw.update(fwhm=par(4, lambda v: v * scale), beta=par(5))
+    else:  # pragma: no cover - the parser rejects unknown types
+        raise KeyError(c.type)
+    if "C0" in c.params:
+        kw["c0"] = par("C0")
+        return models.gen_ellipse(law)(**kw)
+    return law(**kw)
 
 
 def _unique(name, taken):
@@ -325,13 +343,14 @@ def scene_to_feedme_text(scene, image, zeropoint: float, origin=(0, 0), exptime=
             out.append("")
             continue
         px, py = image.sky_to_pixel(c.x.value, c.y.value)
+        boxy = getattr(type(c), "GEOMETRY", None) is models.GEN_ELLIPSE
         typ = {
             models.Sersic: "sersic",
             models.Exponential: "expdisk",
             models.Gaussian: "gaussian",
             models.Moffat: "moffat",
             models.PointSource: "psf",
-        }[type(c)]
+        }[type(c).LAW if boxy else type(c)]
         out.append(f" 0) {typ}")
         out.append(
             f" 1) {float(px) + 1 + origin[0]:.4f} {float(py) + 1 + origin[1]:.4f} "
@@ -356,6 +375,8 @@ def scene_to_feedme_text(scene, image, zeropoint: float, origin=(0, 0), exptime=
             ]
         if typ != "psf":
             out += [f" 9) {c.q.value:.4f} {_flag(c.q)}", f"10) {c.pa.value:.4f} {_flag(c.pa)}"]
+        if boxy:
+            out.append(f"C0) {c.c0.value:.4f} {_flag(c.c0)}")
         out.append(" Z) 0")
         out.append("")
     return "\n".join(out)
