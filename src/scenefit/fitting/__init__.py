@@ -12,10 +12,13 @@ from .joint_result import JointFitResult
 from .lm import LM_MESSAGES
 from .posterior import PosteriorSamples
 from .priors import GaussianPrior, PriorError, SoftConstraint
+from .psf_model_fit import PSFModelFit, psf_model_from_image
 from .result import FitResult
 from .sample import sample_nuts
 
 __all__ = [
+    "PSFModelFit",
+    "psf_model_from_image",
     "fit",
     "fit_batch",
     "fit_iterative",

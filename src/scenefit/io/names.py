@@ -6,8 +6,9 @@ name into the class (:class:`~scenefit.models.Sersic`). Names are the classes'
 ``TYPE_NAME`` and are matched case-insensitively. Laws with a static size also accept
 any size by name: ``mge<K>`` (K Gaussians) and ``spline<N>`` / ``spline<N>_zero``
 (N nodes), built by :func:`~scenefit.models.multi_gaussian` and
-:func:`~scenefit.models.spline_profile`, and ``sky_grid<ny>x<nx>[_bicubic]`` (a sky on
-ny x nx nodes, :func:`~scenefit.models.sky_grid`). Any elliptical profile's name takes suffixes
+:func:`~scenefit.models.spline_profile`, ``sky_grid<ny>x<nx>[_bicubic]`` (a sky on
+ny x nx nodes, :func:`~scenefit.models.sky_grid`) and ``mixture_psf<K>`` (a PSF of K
+Gaussians, :func:`~scenefit.models.mixture_psf`). Any elliptical profile's name takes suffixes
 for a truncation and then a geometry (``docs/geometries.md``):
 ``<law>_trunc`` / ``_trunc_in`` / ``_trunc_inout`` (:func:`~scenefit.models.truncated`),
 ``<law>_genellipse`` (:func:`~scenefit.models.gen_ellipse`) and
@@ -27,6 +28,7 @@ from ..models import (
     EllipticalProfile,
     fourier_modes,
     gen_ellipse,
+    mixture_psf,
     multi_gaussian,
     rays,
     sky_grid,
@@ -76,7 +78,8 @@ def model_class(name: str) -> type:
     if cls is None:
         raise ValueError(
             f"unknown model type {name!r}; valid types are {', '.join(MODEL_REGISTRY)}"
-            " (and mge<K>, spline<N>, spline<N>_zero, sky_grid<ny>x<nx>[_bicubic] for"
+            " (and mge<K>, spline<N>, spline<N>_zero, sky_grid<ny>x<nx>[_bicubic],"
+            " mixture_psf<K> for"
             " other sizes; <profile>_trunc,"
             " _trunc_in, _trunc_inout, then _genellipse, _twist, _warp<K>, _fourier<m>[_<m>...],"
             " _rays<N> or _wedges<N> for truncations, geometries, rays and wedges)"
@@ -96,6 +99,9 @@ def _sized_class(key: str) -> type | None:
     m = re.fullmatch(r"spline(\d+)(_zero)?", key)
     if m:
         return spline_profile(int(m.group(1)), "zero" if m.group(2) else "loglinear")
+    m = re.fullmatch(r"mixture_psf(\d+)", key)
+    if m:
+        return mixture_psf(int(m.group(1)))
     m = re.fullmatch(r"sky_grid(\d+)x(\d+)(_bicubic)?", key)
     if m:
         return sky_grid(int(m.group(1)), int(m.group(2)), "bicubic" if m.group(3) else "bilinear")

@@ -31,6 +31,7 @@ from .mge import MultiGaussian3, multi_gaussian
 from .moffat import Moffat
 from .nuker import Nuker
 from .point import PointSource
+from .psf_mixture_model import MixturePSF3, mixture_psf
 from .psf_models import AiryPSF, GaussianPSF, MoffatPSF
 from .psf_zernike import ZernikePSF
 from .rays import ExponentialWedges2, SersicRays2, rays, wedges
@@ -48,7 +49,7 @@ from .warp import SersicWarp3, Warp, warped
 #: :func:`spline_profile`; other geometries and truncations: :func:`gen_ellipse`,
 #: :func:`fourier_modes`, :func:`twisted`, :func:`warped`, :func:`with_geometry`,
 #: :func:`truncated`; rays and wedges: :func:`rays`, :func:`wedges`;
-#: other sky grids: :func:`sky_grid`)
+#: other sky grids: :func:`sky_grid`; other mixture PSFs: :func:`mixture_psf`)
 MODEL_TYPES = (
     Sersic,
     SersicGM,
@@ -77,6 +78,7 @@ MODEL_TYPES = (
     MoffatPSF,
     AiryPSF,
     ZernikePSF,
+    MixturePSF3,
     SkyGrid3x3,
     SkyGrid4x4Bicubic,
     SersicWarp3,
@@ -137,6 +139,8 @@ __all__ = [
     "TiltedSky",
     "GaussianPSF",
     "MoffatPSF",
+    "MixturePSF3",
+    "mixture_psf",
     "AiryPSF",
     "ZernikePSF",
     "SkyGrid3x3",
