@@ -66,25 +66,9 @@ def test_every_profile_has_defaults_and_a_docstring_example():
 
 
 # ------------------------------------------------------------------------------ law
-# Sersic's d/dn of (r / r_e)^(1/n) at r = 0 exactly is 0 * log(0) = nan. Pixel rules
-# sample r = 0 only with sampling="center" on a source centred on a pixel; the guard
-# belongs in models/sersic.py (reported, not changed here).
-_NAN_DERIVATIVE_AT_ZERO = {"sersic"}
-
-
 @pytest.mark.parametrize(
     "cls",
-    [
-        pytest.param(
-            c,
-            marks=pytest.mark.xfail(
-                c.root_law().TYPE_NAME in _NAN_DERIVATIVE_AT_ZERO,
-                reason="nan law derivative at r = 0 exactly",
-                strict=True,
-            ),
-        )
-        for c in PROFILES
-    ],
+    PROFILES,
     ids=IDS,
 )
 def test_law_is_finite_everywhere(cls):

@@ -196,7 +196,10 @@ class Sersic(EllipticalProfile):
     def radial(r, law, *, bn_rule: str = "exact"):
         r_e, n = law[..., 0], law[..., 1]
         b = bn_of(n, bn_rule)
-        return jnp.exp(-b * (jnp.power(r / r_e, 1.0 / n) - 1.0))
+        # (r / r_e)^(1/n) with a zero (not nan) derivative in n at r = 0 exactly
+        pos = r > 0.0
+        t = jnp.where(pos, jnp.power(jnp.where(pos, r, 1.0) / r_e, 1.0 / n), 0.0)
+        return jnp.exp(-b * (t - 1.0))
 
     @staticmethod
     def total(law, *, bn_rule: str = "exact"):
