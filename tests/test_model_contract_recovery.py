@@ -59,25 +59,7 @@ def make_scene(cls, values):
     return sf.Scene([cls(name="src", **kw)])
 
 
-_RECOVERY_KNOWN = {
-    "spline6": "LM stops (ftol) at chi^2 0.0096 above the minimum reached from the truth; "
-    "last node s_5 pulled by -4.1 sigma (measured; open in the model-zoo issue)",
-}
-
-
-@pytest.mark.parametrize(
-    "cls",
-    [
-        pytest.param(
-            c,
-            marks=pytest.mark.xfail(
-                c.TYPE_NAME in _RECOVERY_KNOWN, reason=_RECOVERY_KNOWN.get(c.TYPE_NAME, "")
-            ),
-        )
-        for c in PROFILES
-    ],
-    ids=IDS,
-)
+@pytest.mark.parametrize("cls", PROFILES, ids=IDS)
 def test_injection_recovery(cls):
     # seeds by position: new types are appended after the older ones (MODEL_TYPES), so
     # that the older types keep their noise realisations
