@@ -8,7 +8,8 @@ Run from the repository root::
 Each panel is one component on a 64 x 64 image of 0.25 arcsec pixels, at its type's
 typical values (``ParamSpec.default``) with a few set for show (listed in ``PANELS``),
 rendered with ``RenderSettings.fast()``; the point source is drawn through a Moffat
-PSF. Galaxies are shown from 10^-3.5 of the brightest pixel to it (log10), skies on a
+PSF, and PSF models are drawn on a 63 x 63 PSF grid (``scenefit.render.psf_image``).
+Galaxies are shown from 10^-3.5 of the brightest pixel to it (log10), skies on a
 linear stretch between their extremes. Prints one JSON line: the panels drawn and the
 seconds taken.
 """
@@ -70,6 +71,17 @@ PANELS = (
         "exponential_wedges3",
         {"q": 1.0, "h_0": 3.0, "h_1": 1.0, "h_2": 2.0, "amp_1": 2.0, "amp_2": 0.7},
     ),
+    ("Airy PSF", "airy_psf", {"lambda_over_d": 0.8}),
+    (
+        "Zernike PSF: coma + astigmatism",
+        "zernike_psf",
+        {"lambda_over_d": 0.8, "z5": 0.1, "z7": 0.15},
+    ),
+    (
+        "mixture PSF (3 Gaussians)",
+        "mixture_psf3",
+        {"sigma_1": 0.35, "q_1": 0.8, "pa_1": 30.0, "sigma_2": 0.9, "q_2": 0.6, "pa_2": 120.0},
+    ),
 )
 
 SHAPE = (64, 64)
@@ -106,7 +118,8 @@ def draw(out: Path) -> dict:
     import matplotlib.pyplot as plt
 
     import scenefit as sf
-    from scenefit.models import SkyModel
+    from scenefit.models import PSFModel, SkyModel
+    from scenefit.render import psf_image
 
     t0 = time.perf_counter()
     fast = sf.RenderSettings.fast()
@@ -119,7 +132,11 @@ def draw(out: Path) -> dict:
         image = sf.Image(
             np.zeros(SHAPE), pixel_scale=SCALE, psf=psf if type_name == "point" else None
         )
-        model = sf.render(sf.Scene([comp]), image, fast)
+        if isinstance(comp, PSFModel):
+            grid = sf.Image(np.zeros(SHAPE), pixel_scale=SCALE, psf=np.ones((63, 63)))
+            model = psf_image(comp, grid).image
+        else:
+            model = sf.render(sf.Scene([comp]), image, fast)
         if isinstance(comp, SkyModel):
             shown, note = model, "linear"
         else:

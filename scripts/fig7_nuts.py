@@ -201,6 +201,9 @@ def main(argv=None) -> dict:
     )
     sig_nuts = post.flat.std(axis=0, ddof=1)
     ratio = sig_nuts / sig_lm
+    # half the central 68 % interval: the width that a long tail does not dominate
+    p16, p50, p84 = np.percentile(post.flat, [15.865, 50.0, 84.135], axis=0)
+    ratio68 = 0.5 * (p84 - p16) / sig_lm
     diff = x_hat - prob["x_true"]
     ipa = list(names).index("gal.pa")
     diff[ipa] = (diff[ipa] + 90.0) % 180.0 - 90.0
@@ -241,6 +244,13 @@ def main(argv=None) -> dict:
         "nuts_gradient": post.extra["gradient"],
         "width_ratio_nuts_over_lm": dict(zip(names, np.round(ratio, 3).tolist(), strict=True)),
         "max_abs_width_ratio_minus_1": float(np.max(np.abs(ratio - 1))),
+        "central68_ratio_nuts_over_lm": dict(
+            zip(names, np.round(ratio68, 3).tolist(), strict=True)
+        ),
+        "max_abs_central68_ratio_minus_1": float(np.max(np.abs(ratio68 - 1))),
+        "nuts_median_minus_lm_in_lm_sigma": dict(
+            zip(names, np.round((p50 - x_hat) / sig_lm, 2).tolist(), strict=True)
+        ),
         "total_seconds": time.perf_counter() - t_start,
         "device": jax.devices()[0].device_kind,
         "cpu_count": os.cpu_count(),
