@@ -122,6 +122,8 @@ def build_problem(snr: float, seed: int):
         return from_unconstrained(u, kinds_j, lo_j, hi_j)
 
     return dict(
+        image=image,
+        start_scene=scene_of(START),
         names=names,
         kinds=kinds,
         lo=vals.lo,
@@ -137,6 +139,36 @@ def build_problem(snr: float, seed: int):
     )
 
 
+def _profiles(prob, which, names, sig_lm, p16, p84) -> dict:
+    """Profile-likelihood intervals (delta chi^2 = 1) of ``which``, from a fit of the
+    same scene with ``scenefit.fit``, next to the LM error and NUTS's central 68 %."""
+    import scenefit as sf
+    from scenefit.fitting import profile_interval
+
+    which = [w for w in which.split(",") if w]
+    if not which:
+        return {}
+    t0 = time.perf_counter()
+    res = sf.fit(prob["start_scene"], prob["image"], max_iter=500)
+    out = {"fit_converged": bool(res.converged), "fit_chi2": float(res.objective)}
+    for address in which:
+        iv = profile_interval(res, address, step=0.5, max_sigma=12.0)
+        i = list(names).index(address)
+        lo, hi = iv.errors
+        out[address] = {
+            "best": iv.best,
+            "minus": lo,
+            "plus": hi,
+            "half_width_over_lm": 0.5 * (lo + hi) / sig_lm[i],
+            "nuts_central68_half_over_profile_half": 0.5 * (p84[i] - p16[i]) / (0.5 * (lo + hi)),
+            "nuts_minus": float(iv.best - p16[i]),
+            "nuts_plus": float(p84[i] - iv.best),
+            "steps": len(iv.values) - 1,
+        }
+    out["seconds"] = time.perf_counter() - t0
+    return out
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--snr", type=float, default=8.0)
@@ -146,6 +178,11 @@ def main(argv=None) -> dict:
     ap.add_argument("--chains", type=int, default=2)
     ap.add_argument("--gradient", default="auto", choices=("auto", "reverse", "forward"))
     ap.add_argument("--corner", default=None, help="write a corner plot to this file")
+    ap.add_argument(
+        "--profile",
+        default="gal.flux,gal.r_e,gal.n,sky.sky,psf.beta",
+        help="parameters whose profile-likelihood interval is compared too ('' for none)",
+    )
     args = ap.parse_args(argv)
 
     import jax
@@ -204,6 +241,7 @@ def main(argv=None) -> dict:
     # half the central 68 % interval: the width that a long tail does not dominate
     p16, p50, p84 = np.percentile(post.flat, [15.865, 50.0, 84.135], axis=0)
     ratio68 = 0.5 * (p84 - p16) / sig_lm
+    profiles = _profiles(prob, args.profile, names, sig_lm, p16, p84)
     diff = x_hat - prob["x_true"]
     ipa = list(names).index("gal.pa")
     diff[ipa] = (diff[ipa] + 90.0) % 180.0 - 90.0
@@ -251,6 +289,7 @@ def main(argv=None) -> dict:
         "nuts_median_minus_lm_in_lm_sigma": dict(
             zip(names, np.round((p50 - x_hat) / sig_lm, 2).tolist(), strict=True)
         ),
+        "profile_intervals": profiles,
         "total_seconds": time.perf_counter() - t_start,
         "device": jax.devices()[0].device_kind,
         "cpu_count": os.cpu_count(),

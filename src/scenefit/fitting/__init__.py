@@ -12,11 +12,14 @@ from .joint_result import JointFitResult
 from .lm import LM_MESSAGES
 from .posterior import PosteriorSamples
 from .priors import GaussianPrior, PriorError, SoftConstraint
+from .profile import ProfileInterval, profile_interval
 from .psf_model_fit import PSFModelFit, psf_model_from_image
 from .result import FitResult
 from .sample import sample_nuts
 
 __all__ = [
+    "ProfileInterval",
+    "profile_interval",
     "PSFModelFit",
     "psf_model_from_image",
     "fit",
