@@ -82,7 +82,7 @@ def reference_total(cls, law):
 
 @pytest.mark.parametrize("cls, law", CASES, ids=IDS)
 def test_total_matches_adaptive_quadrature(cls, law):
-    got = float(cls.total(jnp.asarray(law)))
+    got = float(jax.jit(cls.total)(jnp.asarray(law)))
     assert got == pytest.approx(reference_total(cls, law), rel=1e-6)
 
 
@@ -90,7 +90,7 @@ def test_total_matches_adaptive_quadrature(cls, law):
 def test_total_derivatives_match_finite_differences(cls, law):
     law = jnp.asarray(law)
     total = jax.jit(cls.total)
-    ad = np.asarray(jax.grad(cls.total)(law))
+    ad = np.asarray(jax.jit(jax.grad(cls.total))(law))
     for i in range(law.size):
         h = 1e-6 * max(abs(float(law[i])), 1.0)
         fd = (float(total(law.at[i].add(h))) - float(total(law.at[i].add(-h)))) / (2 * h)
