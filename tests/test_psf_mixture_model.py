@@ -116,3 +116,12 @@ def test_psf_model_from_image_fits_any_psf_model_and_rejects_bad_input():
         psf_model_from_image(np.full((5, 5), np.nan), image)
     with pytest.raises(ValueError, match="PSFModel"):
         psf_model_from_image(data, image, model=sf.Gaussian(sigma=1.0))
+
+
+def test_psf_model_from_an_oversampled_psf_image_has_sky_widths():
+    grid = sf.Image(np.zeros((40, 40)), pixel_scale=0.5, psf=sf.PixelPSF(np.ones((45, 45)), 3))
+    pix = psf_image(sf.MoffatPSF(fwhm=1.3, beta=2.9), grid)  # 3 PSF pixels per image pixel
+    assert pix.oversampling == 3
+    image = sf.Image(np.zeros((40, 40)), pixel_scale=0.5)
+    fit = psf_model_from_image(pix, image, model=sf.MoffatPSF(fwhm=1.0, beta=3.5))
+    assert fit.model.fwhm.value == pytest.approx(1.3, rel=1e-6)  # arcsec, not PSF pixels
