@@ -267,3 +267,27 @@ def test_skewed_cd_is_rejected():
     m = parse_imfit_config("X0 1\nY0 1\nFUNCTION FlatSky\nI_sky 1\n")
     with pytest.raises(ValueError, match="conformal"):
         m.to_scene(sf.Image(np.zeros((4, 4)), cd=[[-1.0, 0.3], [0.0, 1.0]]))
+
+
+@pytest.mark.parametrize(
+    "body, match",
+    [
+        (
+            "Sersic\nPA 10\nell 1.2\nn 2\nI_e 5\nr_e 5",
+            r"FUNCTION Sersic: ell = 1.2 must be in \[0, 1\)",
+        ),
+        ("Sersic\nPA 10\nell 0.2\nn 2\nI_e 5\nr_e -5", r"r_e = -5 must be positive"),
+        ("Moffat\nPA 0\nell 0\nI_0 5\nfwhm 3\nbeta 0.8", r"beta = 0.8 must be above 1"),
+        ("FerrersBar2D\nPA 0\nell 0\nc0 0\nn 2\nI_0 5\na_bar -3", r"a_bar = -3 must be positive"),
+        ("GaussianRing\nPA 0\nell 0\nA 5\nR_ring -1\nsigma_r 2", r"R_ring = -1 must not be"),
+        ("Exponential_GenEllipse\nPA 0\nell 0\nc0 -2.5\nI_0 5\nh 3", r"c0 = -2.5 must be above -2"),
+    ],
+)
+def test_values_no_profile_can_take_are_refused_before_drawing(body, match):
+    model = parse_imfit_config(f"X0 10\nY0 10\nFUNCTION {body}\n", check_limits=False)
+    with pytest.raises(ValueError, match=match):
+        model.to_scene(sf.Image(np.zeros((20, 20))))
+    flat = parse_imfit_config(
+        "X0 10\nY0 10\nFUNCTION FerrersBar2D\nPA 0\nell 0\nc0 0\nn 0\nI_0 5\na_bar 3\n"
+    )
+    assert flat.to_scene(sf.Image(np.zeros((20, 20))))[0].components[0].alpha.value == 0.0

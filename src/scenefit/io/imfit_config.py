@@ -619,10 +619,36 @@ def _P(p: ImfitParam, f=lambda v: v, decreasing=False):
     return Param(f(p.value), lo=lo, hi=hi)
 
 
+#: Imfit parameters that must be positive (sizes, indices, sharpness) and that may be 0
+_POSITIVE = {"r_e", "h", "sigma", "fwhm", "z_0", "n", "r_b", "h1", "h2", "r_c", "r_t"}
+_POSITIVE |= {"a_bar", "sigma_r", "alpha"}
+_NON_NEGATIVE = {"R_ring", "r_break", "gamma"}
+
+
+def _check_values(fn: ImfitFunction) -> None:
+    """``ValueError`` for a value no profile can take (e.g. ``ell`` >= 1, ``r_e`` <= 0):
+    rendering it would give a meaningless image, not an error."""
+    where = f"FUNCTION {fn.name}" + (f" (LABEL {fn.label})" if fn.label else "")
+    for p in fn.params:
+        v = p.value
+        if p.name == "ell" and not 0.0 <= v < 1.0:
+            raise ValueError(f"{where}: ell = {v:g} must be in [0, 1)")
+        ferrers_n = fn.name == "FerrersBar2D" and p.name == "n"  # n = 0: a flat bar
+        if p.name in _POSITIVE and not ferrers_n and not v > 0.0:
+            raise ValueError(f"{where}: {p.name} = {v:g} must be positive")
+        if (p.name in _NON_NEGATIVE or ferrers_n) and not v >= 0.0:
+            raise ValueError(f"{where}: {p.name} = {v:g} must not be negative")
+        if fn.name == "Moffat" and p.name == "beta" and not v > 1.0:
+            raise ValueError(f"{where}: beta = {v:g} must be above 1 (finite total flux)")
+        if p.name == "c0" and not v > -2.0:
+            raise ValueError(f"{where}: c0 = {v:g} must be above -2")
+
+
 def _to_component(fn: ImfitFunction, fs: ImfitFunctionSet, geo: _Geometry, name: str, bn_rule):
     from .. import models
     from ..parameters import Param
 
+    _check_values(fn)
     v = {p.name: p.value for p in fn.params}
     pr = {p.name: p for p in fn.params}
     notes = []
