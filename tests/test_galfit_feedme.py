@@ -179,3 +179,21 @@ def test_c0_draws_the_generalised_ellipse_and_round_trips():
     assert type(back.components[0]) is type(c)
     np.testing.assert_allclose(back.values(), scene.values(), rtol=1e-4, atol=1e-4)
     assert back.components[0].n.fixed and not back.components[0].c0.fixed
+
+
+@pytest.mark.parametrize(
+    "lines, match",
+    [
+        (
+            "4) -3 1\n5) 2 1\n9) 0.5 1\n10) 0 1",
+            r"line 1: component sersic: 4\) \(size\) must be positive",
+        ),
+        ("4) 3 1\n5) 2 1\n9) 1.5 1\n10) 0 1", r"9\) \(axis ratio\) must be in \(0, 1\], got 1.5"),
+        ("4) 3 1\n5) 0 1\n9) 0.5 1\n10) 0 1", r"5\) \(Sersic index\) must be positive"),
+        ("4) 3 1\n5) 2 1\n9) 0.5 1\n10) 0 1\nC0) -2.5 1", r"C0\) must be above -2"),
+    ],
+)
+def test_values_no_profile_can_take_are_refused(lines, match):
+    fm = parse_feedme(f"0) sersic\n1) 5 5 1 1\n3) 20 1\n{lines}\n", "x.feedme")
+    with pytest.raises(ValueError, match=match):
+        fm.to_scene(sf.Image(np.zeros((10, 10))))

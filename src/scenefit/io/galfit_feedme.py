@@ -261,9 +261,33 @@ def _opt_floats(fm, key, n, default=None):
     return vals
 
 
+def _check_values(c: GalfitComponent, source) -> None:
+    """``ValueError`` for values no profile can take (drawing them gives a meaningless
+    image, not an error)."""
+
+    def val(num):
+        return c.params[num][0][0] if num in c.params else None
+
+    where = f"{source}, line {c.line}: component {c.type}"
+    checks = [(4, lambda v: v > 0, "4) (size) must be positive")]
+    checks += [(9, lambda v: 0 < v <= 1, "9) (axis ratio) must be in (0, 1]")]
+    checks += [("C0", lambda v: v > -2, "C0) must be above -2")]
+    if c.type == "sersic":
+        checks.append((5, lambda v: v > 0, "5) (Sersic index) must be positive"))
+    if c.type == "moffat":
+        checks.append((5, lambda v: v > 1, "5) (beta) must be above 1 (finite total flux)"))
+    for num, ok, what in checks:
+        v = val(num)
+        if v is not None and not ok(v):
+            raise ValueError(f"{where}: {what}, got {v:g}")
+
+
 def _component(c: GalfitComponent, fm, image, origin, exptime, taken):
     from .. import models
     from ..parameters import Param
+
+    if c.type not in ("sky", "psf"):
+        _check_values(c, fm.source)
 
     def par(num, f=lambda v: v, i=0):
         vals, free = c.params[num]
