@@ -125,3 +125,64 @@ def test_psf_model_from_an_oversampled_psf_image_has_sky_widths():
     image = sf.Image(np.zeros((40, 40)), pixel_scale=0.5)
     fit = psf_model_from_image(pix, image, model=sf.MoffatPSF(fwhm=1.0, beta=3.5))
     assert fit.model.fwhm.value == pytest.approx(1.3, rel=1e-6)  # arcsec, not PSF pixels
+
+
+def test_gaussian_mixture_profiles_are_convolved_analytically_with_a_mixture_psf():
+    from scenefit._layout import build_layout
+    from scenefit.render import image_inputs, image_spec, make_model_jacobian, make_renderer
+    from scenefit.render._psf_model import live_mixture_rows
+
+    psf = mixture_psf(2)(name="psf", **TWO)
+    cd = np.array([[-0.3, 0.02], [0.01, 0.3]])
+    # the rows: each Gaussian's sky covariance through the inverse CD, weights normalised
+    rows = np.asarray(
+        live_mixture_rows(type(psf), jnp.asarray([TWO[n] for n in type(psf).param_names()]), cd)
+    )
+    inv = np.linalg.inv(cd)
+    for i, (s, q, pa, w) in enumerate([(0.5, 0.7, 25.0, 1.0), (1.3, 0.85, -40.0, 0.35)]):
+        t = np.radians(pa)
+        m, n = np.array([np.sin(t), np.cos(t)]), np.array([np.cos(t), -np.sin(t)])
+        pix = inv @ (s**2 / q * np.outer(m, m) + s**2 * q * np.outer(n, n)) @ inv.T
+        np.testing.assert_allclose(rows[i, 3:], [pix[0, 0], pix[0, 1], pix[1, 1]], rtol=1e-12)
+        assert rows[i, 0] == pytest.approx(w / 1.35)
+    gal = dict(x=0.3, y=-0.4, flux=1e3, r_e=1.5, n=1.5, q=0.6, pa=40)
+    img = sf.Image(np.zeros((40, 44)), pixel_scale=0.3, psf=np.ones((31, 31)))
+    fast = sf.render(sf.Scene([sf.SersicGM(**gal), psf]), img)
+    # the exact renderer with the same live PSF on a 3x finer PSF grid agrees to its own
+    # accuracy there (docs/mixture.md: ~1e-3 of the peak for such a small source)
+    img3 = sf.Image(np.zeros((40, 44)), pixel_scale=0.3, psf=sf.PixelPSF(np.ones((93, 93)), 3))
+    exact = sf.render(sf.Scene([sf.Sersic(**gal), psf]), img3)
+    assert np.abs(fast - exact).max() < 3e-3 * exact.max()
+    # the block-sparse Jacobian, PSF columns included, equals forward-mode autodiff
+    layout, vals, x0 = build_layout(sf.Scene([sf.SersicGM(name="g", **gal), psf]))
+    spec, inputs = image_spec(img), image_inputs(img, layout)
+    render = make_renderer(layout, spec, sf.RenderSettings())
+    base = jnp.asarray(vals.base)
+    sparse = np.asarray(
+        make_model_jacobian(layout, spec, sf.RenderSettings())(
+            layout.expand(jnp.asarray(x0), base), inputs
+        )
+    )
+    dense = np.moveaxis(
+        np.asarray(jax.jacfwd(lambda x: render(layout.expand(x, base), inputs))(jnp.asarray(x0))),
+        -1,
+        0,
+    )
+    np.testing.assert_allclose(sparse, dense, rtol=0, atol=1e-12 * np.abs(dense).max())
+    assert all(np.abs(col).max() > 0 for col in sparse)
+
+
+def test_a_fast_path_fit_refines_a_mixture_psf():
+    truth_psf = mixture_psf(1)(name="psf", sigma_1=0.45, q_1=0.85, pa_1=20.0)
+    comps = [
+        sf.SersicGM(name="g", x=0.2, y=-0.3, flux=800.0, r_e=1.2, n=1.5, q=0.7, pa=35.0),
+        sf.PointSource(name="s", x=-3.1, y=2.4, flux=500.0),
+    ]
+    img = sf.Image(np.zeros((36, 36)), pixel_scale=0.3, psf=np.ones((21, 21)))
+    model = sf.render(sf.Scene([*comps, truth_psf]), img)
+    data = model + np.random.default_rng(2).normal(0.0, 0.5, model.shape)
+    start = truth_psf.replace(sigma_1=0.6, q_1=0.95, pa_1=40.0)
+    res = sf.fit(sf.Scene([*comps, start]), img.replace(data=data, sigma=0.5))
+    assert res.converged
+    for name, want in (("sigma_1", 0.45), ("q_1", 0.85)):
+        assert abs(res.value(f"psf.{name}") - want) < 3.5 * res.error(f"psf.{name}"), name

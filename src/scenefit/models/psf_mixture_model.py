@@ -5,6 +5,10 @@ Gaussians (:func:`scenefit.fitting.psf_model_from_image`) can be refined with th
 sources, as any PSF model (``docs/psf_models.md``). Each Gaussian has its own width,
 axis ratio and position angle (concentric, on the sky); the weights are flux ratios to
 the first Gaussian, since the drawn PSF is normalised to unit sum anyway.
+
+Gaussian-mixture profiles (``SersicGM``) are convolved with it analytically, with the
+PSF's own Gaussians (:func:`scenefit.render._psf_model.live_mixture_rows`), so a fast-path
+fit can refine the PSF too.
 """
 
 from __future__ import annotations
@@ -86,7 +90,7 @@ def mixture_psf(k: int) -> type:
         (*shape, *weights),
         f"mixture_psf{k}",
         _DOC.format(k=k),
-        {"evaluate": staticmethod(_evaluate(k))},
+        {"evaluate": staticmethod(_evaluate(k)), "GAUSSIANS": k},
         base=PSFModel,
     )
 

@@ -46,6 +46,7 @@ __all__ = [
     "draw_psf_model",
     "live_psf_group",
     "live_psf_spec",
+    "live_mixture_rows",
     "psf_image",
 ]
 
@@ -133,8 +134,8 @@ def live_psf_group(layout):
     ------
     ValueError
         If the scene holds more than one PSF model, or Gaussian-mixture profiles with
-        one (their analytic convolution needs a PSF mixture fitted once, outside the
-        compiled program).
+        one that is not a Gaussian mixture (their analytic convolution needs the PSF as
+        Gaussians).
     """
     found = [(t, rows) for t, rows in layout.groups if issubclass(t, PSFModel)]
     if not found:
@@ -146,12 +147,39 @@ def live_psf_group(layout):
             f"a scene can hold at most one PSF model, got {n} ({', '.join(names)}); "
             "remove all but one"
         )
-    if any(issubclass(t, MixtureProfile) for t, _ in layout.groups):
+    mixtures = any(issubclass(t, MixtureProfile) for t, _ in layout.groups)
+    if mixtures and not hasattr(found[0][0], "GAUSSIANS"):
         raise ValueError(
-            "Gaussian-mixture profiles (e.g. SersicGM) cannot be used with a PSF model: "
-            "use the exact profile (e.g. Sersic) or a fixed PixelPSF"
+            "Gaussian-mixture profiles (e.g. SersicGM) can only be used with a Gaussian-"
+            "mixture PSF model (mixture_psf<K>): use it, the exact profile (e.g. Sersic) "
+            "or a fixed PixelPSF"
         )
     return found[0]
+
+
+def live_mixture_rows(typ, params, cd):
+    """The (K, 6) rows ``[w, dx, dy, cov_xx, cov_xy, cov_yy]`` (image pixels, weights
+    summing to 1, centred) of a ``mixture_psf<K>`` model, for the analytic convolution
+    of Gaussian-mixture profiles (:mod:`._mixture`); traceable in ``params``.
+
+    Each Gaussian's sky covariance (major variance sigma^2 / q along PA, minor
+    sigma^2 q) is mapped to pixels through the inverse CD matrix."""
+    k = typ.GAUSSIANS
+    inv = jnp.linalg.inv(cd)
+    rows = []
+    for i in range(k):
+        sigma, q, pa = params[3 * i], params[3 * i + 1], params[3 * i + 2]
+        t = jnp.deg2rad(pa)
+        major = jnp.stack([jnp.sin(t), jnp.cos(t)])
+        minor = jnp.stack([jnp.cos(t), -jnp.sin(t)])
+        sky = (sigma**2 / q) * jnp.outer(major, major) + (sigma**2 * q) * jnp.outer(minor, minor)
+        pix = inv @ sky @ inv.T
+        w = 1.0 if i == 0 else params[3 * k + i - 1]
+        rows.append(
+            jnp.stack([w * jnp.ones(()), 0.0 * w, 0.0 * w, pix[0, 0], pix[0, 1], pix[1, 1]])
+        )
+    rows = jnp.stack(rows)
+    return rows.at[:, 0].set(rows[:, 0] / jnp.sum(rows[:, 0]))
 
 
 def live_psf_spec(layout, spec):

@@ -43,7 +43,7 @@ from ._integrate import profile_group_jacobian, render_profile_group
 from ._mixture import NO_PSF, mixture_group_jacobian, render_mixture_group
 from ._pixmap import pixel_of_sky
 from ._psf_mixture import fit_psf_mixture
-from ._psf_model import draw_psf_model, live_psf_group, live_psf_spec
+from ._psf_model import draw_psf_model, live_mixture_rows, live_psf_group, live_psf_spec
 from ._subpixel import centred_group_jacobian, render_centred_group
 from .settings import RenderSettings
 
@@ -96,7 +96,8 @@ def image_inputs(image, layout: Layout | None = None) -> dict:
         out["sip"] = {k: jnp.asarray(v) for k, v in image.sip.as_inputs().items()}
     if layout is not None:
         live_psf_group(layout)  # raises for an invalid PSF-model scene
-    if image.psf is not None and layout is not None and _has_mixtures(layout):
+    fitted = layout is not None and _has_mixtures(layout) and live_psf_group(layout) is None
+    if image.psf is not None and fitted:  # (a mixture PSF model brings its own)
         out["psf_mixture"] = jnp.asarray(fit_psf_mixture(image.psf).as_array())
     return out
 
@@ -379,9 +380,13 @@ def _with_live_psf(layout, g: _Grid, p, inputs):
     return {**inputs, "psf": draw_psf_model(typ, prm, g.psf_shape, g.s, inputs["cd"])}
 
 
-def _psf_mixture(g: _Grid, inputs):
+def _psf_mixture(g: _Grid, inputs, layout=None, p=None):
     """The PSF's Gaussian mixture (K, 6) for mixture profiles (:data:`NO_PSF` without a
-    PSF)."""
+    PSF); from the parameters of a ``mixture_psf<K>`` model when the scene has one."""
+    live = None if layout is None else live_psf_group(layout)
+    if live is not None:
+        typ, rows = live
+        return live_mixture_rows(typ, p[np.asarray(rows[0], dtype=int)], inputs["cd"])
     if not g.has_psf:
         return jnp.asarray(NO_PSF)
     if "psf_mixture" not in inputs:
@@ -417,7 +422,7 @@ def make_renderer(layout: Layout, spec: ImageSpec, settings: RenderSettings):
         post = jnp.zeros((g.h, g.w))  # added after the convolution: skies, mixtures
         for typ, prm in layout.group_params(p):
             if issubclass(typ, MixtureProfile):
-                mix = _psf_mixture(g, inputs)
+                mix = _psf_mixture(g, inputs, layout, p)
                 order = settings.mixture_pixel_order
                 post = post + render_mixture_group(
                     typ, prm, (g.h, g.w), _geom(inputs), mix, order, g.cmos
@@ -520,7 +525,7 @@ def _model_and_jacobian(layout, g, settings, frame, p, inputs):
     conv_imgs, conv_cols = [], []
     spectra, spec_cols = [], []
     direct, direct_cols = [], []
-    live = None
+    live, mixture_groups = None, []
     for (typ, rows), (_, prm) in zip(layout.groups, layout.group_params(p), strict=True):
         cols = np.array([[column_of(i) for i in r] for r in rows]).ravel()
         keep = np.flatnonzero(cols >= 0)
@@ -528,8 +533,9 @@ def _model_and_jacobian(layout, g, settings, frame, p, inputs):
         if issubclass(typ, PSFModel):
             live = (typ, prm, cols, keep)  # drawn above; its columns once conv is done
         elif issubclass(typ, MixtureProfile):
-            mix, order = _psf_mixture(g, inputs), settings.mixture_pixel_order
+            mix, order = _psf_mixture(g, inputs, layout, p), settings.mixture_pixel_order
             args = (typ, prm, (g.h, g.w), _geom(inputs), mix, order, g.cmos)
+            mixture_groups.append((typ, prm))
             if keep.size == 0:
                 post = post + render_mixture_group(*args)
                 continue
@@ -581,7 +587,8 @@ def _model_and_jacobian(layout, g, settings, frame, p, inputs):
     pts = jnp.concatenate(points) if points else None
     model = g.finish(conv, pts, inputs["psf"]) + post
     if live is not None and live[3].size:
-        direct.append(_psf_model_derivative(g, conv, pts, inputs, *live))
+        mixtures = (mixture_groups, settings.mixture_pixel_order)
+        direct.append(_psf_model_derivative(g, conv, pts, inputs, mixtures, *live))
         direct_cols.append(live[2][live[3]])
     blocks, block_cols = [], []
     if conv_imgs or spectra:
@@ -606,16 +613,27 @@ def _columns(d_all, ids, n_free):
     return jax.ops.segment_sum(d_all, jnp.asarray(ids), num_segments=n_free)
 
 
-def _psf_model_derivative(g: _Grid, conv, pts, inputs, typ, prm, cols, keep):
+def _psf_model_derivative(g: _Grid, conv, pts, inputs, mixtures, typ, prm, cols, keep):
     """d model / d(PSF model parameters) at image resolution, (len(keep), H, W).
 
     The model is linear in the PSF image, so this is the unconvolved grid (profiles and
     point sources) finished with d PSF / d param instead of the PSF: forward mode over
-    the parameters of the PSF only, one convolution per parameter."""
+    the parameters of the PSF only, one convolution per parameter. Gaussian-mixture
+    profiles (``mixtures``: their groups and pixel order) depend on a mixture PSF's
+    parameters through their analytic convolution, so they are redrawn in the same
+    forward pass."""
+    groups, order = mixtures
 
     def image(q):
         psf = draw_psf_model(typ, q, g.psf_shape, g.s, inputs["cd"])
-        return g.finish(conv, pts, psf)
+        out = g.finish(conv, pts, psf)
+        if groups:
+            mix = live_mixture_rows(typ, q, inputs["cd"])
+            for mtyp, mprm in groups:
+                out = out + render_mixture_group(
+                    mtyp, mprm, (g.h, g.w), _geom(inputs), mix, order, g.cmos
+                )
+        return out
 
     d = jax.jacfwd(image)(prm[0])  # (H, W, P)
     return jnp.moveaxis(d, -1, 0)[keep]
