@@ -30,8 +30,8 @@ def test_linear_model_gives_the_covariance_error_on_both_sides():
 def test_nonlinear_interval_ends_where_the_held_refit_rises_by_delta():
     rng = np.random.default_rng(5)
     truth = sf.Scene([sf.Gaussian(name="g", x=0.2, y=-0.1, flux=60.0, sigma=1.2, q=1, pa=0)])
-    blank = sf.Image(np.zeros((24, 24)), pixel_scale=1.0)
-    data = sf.render(truth, blank) + rng.normal(0, 0.3, (24, 24))
+    blank = sf.Image(np.zeros((16, 16)), pixel_scale=1.0)
+    data = sf.render(truth, blank) + rng.normal(0, 0.3, (16, 16))
     img = sf.Image(data, sigma=0.3)
     start = sf.Gaussian(
         name="g",
@@ -43,7 +43,7 @@ def test_nonlinear_interval_ends_where_the_held_refit_rises_by_delta():
         pa=Param(0.0, fixed=True),
     )
     res = sf.fit(sf.Scene([start]), img)
-    iv = profile_interval(res, "g.sigma", step=0.5)
+    iv = profile_interval(res, "g.sigma", step=0.8)
     lo, hi = iv.errors
     assert lo > 0 and hi > 0
     assert np.all(np.isfinite([iv.lower, iv.upper]))
