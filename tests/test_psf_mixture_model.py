@@ -1,6 +1,7 @@
 """The Gaussian-mixture PSF model (``mixture_psf<K>``) and PSF models fitted to PSF
 images (``psf_model_from_image``): the drawn PSF against an independent NumPy
-integration, its derivatives, its PA convention, and recovery of known parameters."""
+integration, its PA convention, and recovery of known parameters (its derivatives:
+tests/test_psf_models.py, with the other PSF models)."""
 
 from __future__ import annotations
 
@@ -67,26 +68,6 @@ def test_pa_is_east_of_north_and_names_resolve():
     np.testing.assert_allclose(turned, p.T, atol=1e-12)
     with pytest.raises(ValueError, match="1..8"):
         mixture_psf(9)
-
-
-def test_drawn_mixture_psf_derivatives_match_finite_differences():
-    cls = mixture_psf(2)
-    p0 = np.array([TWO[n] for n in cls.param_names()])
-    cd = np.array([[-0.4, 0.0], [0.0, 0.4]])
-    draw_at = jax.jit(lambda p: draw_psf_model(cls, p, (15, 15), 1, cd))
-    jac = np.asarray(jax.jit(jax.jacfwd(draw_at))(jnp.asarray(p0)))
-    for j, name in enumerate(cls.param_names()):
-        h = 1e-4 * max(abs(p0[j]), 0.05)
-
-        def central(step, j=j):
-            up, dn = p0.copy(), p0.copy()
-            up[j] += step
-            dn[j] -= step
-            return (np.asarray(draw_at(up)) - np.asarray(draw_at(dn))) / (2 * step)
-
-        fd = (4 * central(h / 2) - central(h)) / 3
-        assert np.abs(jac[..., j]).max() > 0, name
-        np.testing.assert_allclose(jac[..., j], fd, atol=1e-7 * np.abs(jac[..., j]).max())
 
 
 def test_psf_model_from_image_recovers_a_drawn_mixture():

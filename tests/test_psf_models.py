@@ -24,7 +24,7 @@ from scipy import special
 import scenefit as sf
 from scenefit._layout import build_layout
 from scenefit.fitting import fit_iterative
-from scenefit.models import AiryPSF, GaussianPSF, MoffatPSF, SersicGM, ZernikePSF
+from scenefit.models import AiryPSF, GaussianPSF, MoffatPSF, SersicGM, ZernikePSF, mixture_psf
 from scenefit.models._bessel import JOIN, j1_over_x
 from scenefit.models.psf_models import AIRY_FWHM
 from scenefit.render import (
@@ -170,13 +170,18 @@ def test_psf_image_equals_the_drawn_psf():
 # ------------------------------------------------------- derivatives of the PSF
 ZERNIKE = dict(zernike(1.6, z4=0.05, z5=-0.03, z8=0.04, z11=0.02).params())
 ZERNIKE["obscuration"] = sf.Param(0.2, fixed=True)  # piecewise-linear edge: kept fixed
+MIXTURE = dict(sigma_1=0.5, q_1=0.7, pa_1=25.0, sigma_2=1.3, q_2=0.85, pa_2=-40.0, w_2=0.35)
 JAC_CASES = [
     *(kind(name="psf", **dict(zip(kind.param_names(), p, strict=True))) for kind, p in CASES),
     ZernikePSF(name="psf", **ZERNIKE),
 ]
 
 
-@pytest.mark.parametrize("psf", JAC_CASES, ids=[*IDS, "zernike_psf"])
+@pytest.mark.parametrize(
+    "psf",
+    [*JAC_CASES, mixture_psf(2)(name="psf", **MIXTURE)],
+    ids=[*IDS, "zernike_psf", "mixture_psf2"],
+)
 def test_drawn_psf_derivatives_match_finite_differences(psf):
     kind = type(psf)
     names = [n for n, p in psf.params().items() if not p.fixed]

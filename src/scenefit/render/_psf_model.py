@@ -166,7 +166,7 @@ def live_mixture_rows(typ, params, cd):
     sigma^2 q) is mapped to pixels through the inverse CD matrix."""
     k = typ.GAUSSIANS
     inv = jnp.linalg.inv(cd)
-    rows = []
+    cov = []
     for i in range(k):
         sigma, q, pa = params[3 * i], params[3 * i + 1], params[3 * i + 2]
         t = jnp.deg2rad(pa)
@@ -174,12 +174,10 @@ def live_mixture_rows(typ, params, cd):
         minor = jnp.stack([jnp.cos(t), -jnp.sin(t)])
         sky = (sigma**2 / q) * jnp.outer(major, major) + (sigma**2 * q) * jnp.outer(minor, minor)
         pix = inv @ sky @ inv.T
-        w = 1.0 if i == 0 else params[3 * k + i - 1]
-        rows.append(
-            jnp.stack([w * jnp.ones(()), 0.0 * w, 0.0 * w, pix[0, 0], pix[0, 1], pix[1, 1]])
-        )
-    rows = jnp.stack(rows)
-    return rows.at[:, 0].set(rows[:, 0] / jnp.sum(rows[:, 0]))
+        cov.append(jnp.stack([pix[0, 0], pix[0, 1], pix[1, 1]]))
+    w = jnp.concatenate([jnp.ones(1), params[3 * k :]])
+    zero = jnp.zeros(k)
+    return jnp.column_stack([w / jnp.sum(w), zero, zero, jnp.stack(cov)])
 
 
 def live_psf_spec(layout, spec):
