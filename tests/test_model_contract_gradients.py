@@ -13,7 +13,7 @@ from contract_zoo import IDS, PROFILES, only, zoo
 
 @pytest.mark.parametrize("cls", PROFILES, ids=IDS)
 def test_gradients_match_finite_differences(cls):
-    _, addr, _, _, _, directional = zoo()
+    _, addr, _, _, _, directional = zoo(cls)
     p = only(cls)
     mine = [i for i, a in enumerate(addr) if a.split(".")[0] == cls.TYPE_NAME]
     zero = jnp.zeros(len(addr))

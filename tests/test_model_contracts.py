@@ -27,9 +27,9 @@ off-centre, so no symmetry hides an error):
 
 The derivative contract is in tests/test_model_contract_gradients.py and the
 injection-recovery one in tests/test_model_contract_recovery.py, so that the three
-files (each paying its own compilation) spread over the test workers. Cost: all
-profiles share one scene and one compiled renderer (tests/contract_zoo.py; a component
-is isolated by zeroing the other fluxes), so only the recovery fits compile per type.
+files (each paying its own compilation) spread over the test workers. Cost: each
+profile compiles its own renderer once per process (tests/contract_zoo.py); one scene
+of every profile compiled in about the same time but ran every profile at each call.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def test_law_is_finite_everywhere(cls):
 
 @pytest.mark.parametrize("cls", PROFILES, ids=IDS)
 def test_rendered_flux_matches_the_integral_of_the_law(cls):
-    image, _, _, render, *_ = zoo()
+    image, _, _, render, *_ = zoo(cls)
     kw = defaults(cls)
     model = np.asarray(render(only(cls)))
     assert np.all(np.isfinite(model))
@@ -209,7 +209,7 @@ def still_round(cls):
 
 @pytest.mark.parametrize("cls", PROFILES, ids=IDS)
 def test_round_profile_is_rotation_invariant(cls):
-    render = zoo()[3]
+    render = zoo(cls)[3]
     if not cls.HAS_Q:  # never round: a turn of the disk's plane changes the image
         a = np.asarray(render(only(cls, pa=0.0)))
         b = np.asarray(render(only(cls, pa=37.0)))
@@ -243,7 +243,7 @@ def half_turn_equivalent(cls, kw):
 
 @pytest.mark.parametrize("cls", PROFILES, ids=IDS)
 def test_pa_plus_180_is_the_same_image(cls):
-    render = zoo()[3]
+    render = zoo(cls)[3]
     kw = defaults(cls)
     a = np.asarray(render(only(cls, pa=kw["pa"], **half_turn_equivalent(cls, kw))))
     b = np.asarray(render(only(cls, pa=kw["pa"] + 180.0)))
