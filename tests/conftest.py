@@ -104,9 +104,6 @@ _HEAVY_DUPLICATES = {
     # every parameter's gradient without a PSF: the contract gradients (every profile)
     # and test_jacobian's sparse = dense without a PSF; the PSF case stays default
     "tests/test_gradients.py::test_gradient_of_every_parameter_matches_finite_differences[no-psf]",
-    # with a PSF: test_live_psf (every Jacobian column against Richardson differences of
-    # the PSF-convolved renderer) and test_convolution_methods' sparse = dense autodiff
-    "tests/test_gradients.py::test_gradient_of_every_parameter_matches_finite_differences[psf]",
     # the warp's flux: test_warp_rays::test_warp_node_values_and_total (its total), and
     # flux conservation of the renderer in every other geometry's contract case
     "tests/test_model_contracts.py::test_rendered_flux_matches_the_integral_of_the_law[sersic_warp3]",
@@ -117,7 +114,33 @@ _HEAVY_DUPLICATES = {
 }
 
 
+# The test workers take whole files (``--dist loadfile``) in collection order
+# (``--no-loadscope-reorder``): the heaviest files go first, so that the last file a
+# worker takes is a short one and both finish together. Ordered by worker seconds per
+# file in the default run (pytest --durations=0, 2026-12-08); the others follow by name.
+_HEAVY_FILES = (
+    "test_model_contract_gradients.py",
+    "test_banded_normal.py",
+    "test_iterative.py",
+    "test_model_contracts.py",
+    "test_model_contract_recovery.py",
+    "test_lm_robustness.py",
+    "test_mixture.py",
+    "test_refine_ladder.py",
+    "test_bounds_recheck.py",
+    "test_psf_mixture_model.py",
+    "test_gradients.py",
+    "test_convolution_methods.py",
+    "test_batch.py",
+    "test_cmos.py",
+    "test_cli.py",
+    "test_lm_recovery.py",
+)
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.nodeid in _HEAVY_DUPLICATES:
             item.add_marker(pytest.mark.slow)
+    rank = {name: i for i, name in enumerate(_HEAVY_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable

@@ -140,7 +140,7 @@ def test_derivatives_match_finite_differences():
     f = jax.jit(make_renderer(layout, image_spec(img), settings))
     inputs = image_inputs(img, layout)
     p = jnp.asarray(vals.base)
-    jac = jax.jacfwd(f)(p, inputs)  # (H, W, P)
+    jac = jax.jit(jax.jacfwd(f))(p, inputs)  # (H, W, P)
     assert np.all(np.isfinite(jac))
     for k in range(p.shape[0]):
         h = 1e-5 * max(1.0, abs(float(p[k])))

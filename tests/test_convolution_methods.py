@@ -103,7 +103,9 @@ def test_jacobian_with_direct_convolution_equals_dense(method, points):
     st = RenderSettings(convolution=method, point_interp=points, rel_tol=None)
     render = make_renderer(layout, spec, st)
     jac = make_model_jacobian(layout, spec, st)
-    dense = jax.jacfwd(lambda x: render(layout.expand(x, vals.base), inputs))(jnp.asarray(x0))
+    dense = jax.jit(jax.jacfwd(lambda x: render(layout.expand(x, vals.base), inputs)))(
+        jnp.asarray(x0)
+    )
     dense = np.moveaxis(np.asarray(dense), -1, 0)
     sparse = np.asarray(jax.jit(jac)(layout.expand(jnp.asarray(x0), vals.base), inputs))
     np.testing.assert_allclose(sparse, dense, rtol=0, atol=1e-12 * np.abs(dense).max())

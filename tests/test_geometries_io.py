@@ -288,7 +288,9 @@ def test_block_sparse_jacobian_equals_dense_with_composed_profiles():
     st = RenderSettings.fast()
     spec, inputs = image_spec(image), image_inputs(image)
     render = make_renderer(layout, spec, st)
-    dense = jax.jacfwd(lambda x: render(layout.expand(x, vals.base), inputs))(jnp.asarray(x0))
+    dense = jax.jit(jax.jacfwd(lambda x: render(layout.expand(x, vals.base), inputs)))(
+        jnp.asarray(x0)
+    )
     p0 = layout.expand(jnp.asarray(x0), vals.base)
     model, sparse = jax.jit(make_model_and_jacobian(layout, spec, st))(p0, inputs)
     dense = np.moveaxis(np.asarray(dense), -1, 0)

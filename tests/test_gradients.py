@@ -39,14 +39,14 @@ SCENE = sf.Scene(
 _T = np.deg2rad(20.0)
 ROTATED_CD = 0.9 * np.array([[np.cos(_T), -np.sin(_T)], [np.sin(_T), np.cos(_T)]])
 
-# The whole scene (every component type) is checked with a PSF on two pixel grids; the
-# other render paths (an oversampled PSF; no PSF, where point sources are deposited
+# The whole scene (every component type) is checked with a PSF; the other render paths
+# (a rotated pixel grid; an oversampled PSF; no PSF, where point sources are deposited
 # bilinearly) are checked on a smaller scene that holds what those paths change, to keep
-# compilation (reverse mode through the renderer: ~10 s for 7 types) affordable.
+# compilation (reverse mode through the renderer: ~30 s for 7 types) affordable.
 SMALL = sf.Scene([SCENE["sersic"], SCENE["point"], SCENE["tilted_sky"]])
 CASES = {
     "psf": (SCENE, dict(psf=gaussian_psf(11, 1.3))),
-    "psf-rotated-cd": (SCENE, dict(psf=gaussian_psf(11, 1.3), cd=ROTATED_CD)),
+    "psf-rotated-cd": (SMALL, dict(psf=gaussian_psf(11, 1.3), cd=ROTATED_CD)),
     "psf-oversampled-2": (
         SMALL,
         dict(psf=gaussian_psf(21, 1.3, oversampling=2), psf_oversampling=2),

@@ -212,7 +212,9 @@ def test_sparse_jacobian_equals_dense_with_mixture_profiles(psf):
     spec, inputs = image_spec(img), image_inputs(img, layout)
     render = make_renderer(layout, spec, st)
     both = make_model_and_jacobian(layout, spec, st)
-    dense = jax.jacfwd(lambda x: render(layout.expand(x, vals.base), inputs))(jnp.asarray(x0))
+    dense = jax.jit(jax.jacfwd(lambda x: render(layout.expand(x, vals.base), inputs)))(
+        jnp.asarray(x0)
+    )
     p0 = layout.expand(jnp.asarray(x0), vals.base)
     model, sparse = jax.jit(both)(p0, inputs)
     dense = np.moveaxis(np.asarray(dense), -1, 0)

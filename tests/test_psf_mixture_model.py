@@ -147,7 +147,9 @@ def test_gaussian_mixture_profiles_are_convolved_analytically_with_a_mixture_psf
         )
     )
     dense = np.moveaxis(
-        np.asarray(jax.jacfwd(lambda x: render(layout.expand(x, base), inputs))(jnp.asarray(x0))),
+        np.asarray(
+            jax.jit(jax.jacfwd(lambda x: render(layout.expand(x, base), inputs)))(jnp.asarray(x0))
+        ),
         -1,
         0,
     )

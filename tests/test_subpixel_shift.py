@@ -106,7 +106,7 @@ def test_jacobian_with_shift_equals_dense_and_finite_differences():
     jac = make_model_jacobian(layout, spec, st)
     f = jax.jit(lambda x: render(layout.expand(x, vals.base), inputs))
     x0 = jnp.asarray(x0)
-    dense = np.moveaxis(np.asarray(jax.jacfwd(f)(x0)), -1, 0)
+    dense = np.moveaxis(np.asarray(jax.jit(jax.jacfwd(f))(x0)), -1, 0)
     sparse = np.asarray(jax.jit(jac)(layout.expand(x0, vals.base), inputs))
     np.testing.assert_allclose(sparse, dense, rtol=0, atol=1e-12 * np.abs(dense).max())
     i = layout.free_addresses.index("exponential.x")
