@@ -12,6 +12,13 @@ import pytest
 
 import scenefit as sf
 
+# The tests compile with most of XLA's optimisations off: they check what the programs
+# compute, not how fast (benchmarks/ measures speed with the default compilation, and
+# tests/test_program_cache.py fits in subprocesses that compile as users do). It takes
+# ~22 % of the suite's CPU time away: most of it is compilation (2026-12-08, the model
+# contract and gradient files: 317 -> 247 CPU seconds).
+jax.config.update("jax_disable_most_optimizations", True)
+
 
 def gaussian_psf(size, sigma, oversampling=1, center=None):
     """Sampled circular Gaussian PSF, normalised to unit sum.

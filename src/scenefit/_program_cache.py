@@ -13,7 +13,8 @@ of lowering each plus the same loading through JAX's cache before.
 The key covers everything a program depends on: the scene's structure (component types
 and their parameter layout, which parameters are free or tied, bound kinds), the image
 structure, the render settings, the likelihood, the argument shapes and dtypes, the
-JAX and jaxlib versions, the backend and its devices, the ``XLA_FLAGS``, the host CPU
+JAX and jaxlib versions, the backend and its devices, the ``XLA_FLAGS`` and JAX's
+``jax_disable_most_optimizations`` option, the host CPU
 (an executable compiled for one CPU's instruction set must not run on another: a cache
 on a shared disk may be read by several machines), and a hash of scenefit's own source
 files (an edited installation never loads a stale program). Programs that call user
@@ -76,7 +77,8 @@ def _host() -> str:
 def _key(parts, args) -> str:
     leaves, tree = jax.tree_util.tree_flatten(args)
     shapes = [(tuple(jax.numpy.shape(v)), str(jax.numpy.result_type(v))) for v in leaves]
-    text = repr((parts, str(tree), shapes, _host()))
+    options = (jax.config.values.get("jax_disable_most_optimizations"),)  # what XLA emits
+    text = repr((parts, str(tree), shapes, options, _host()))
     return hashlib.sha256((text + source_hash()).encode()).hexdigest()[:40]
 
 
