@@ -121,3 +121,22 @@ def test_bad_arguments(tmp_path):
         sf.enable_compile_cache(f)
     with pytest.raises(ValueError, match="min_compile_time_s"):
         sf.enable_compile_cache(tmp_path, min_compile_time_s=-1.0)
+
+
+def test_the_command_adds_the_faster_compile_option_only_where_safe(monkeypatch):
+    import jax.numpy as jnp
+
+    import scenefit._xla_flags as xf
+
+    jnp.ones(1).block_until_ready()  # this process's backend is running: never changed
+    env = {"XLA_FLAGS": "--xla_dump_to=/x"}
+    assert not xf.prefer_fast_compilation(env) and env == {"XLA_FLAGS": "--xla_dump_to=/x"}
+    monkeypatch.setattr("jax._src.xla_bridge.backends_are_initialized", lambda: False)
+    assert xf.prefer_fast_compilation(env)  # appended to the user's own flags
+    assert env["XLA_FLAGS"] == f"--xla_dump_to=/x {xf.FLAG}"
+    mine = {"XLA_FLAGS": "--xla_cpu_use_fusion_emitters=true"}
+    assert not xf.prefer_fast_compilation(mine)  # the user's setting wins
+    assert mine == {"XLA_FLAGS": "--xla_cpu_use_fusion_emitters=true"}
+    monkeypatch.setattr(xf, "_jaxlib_minor", lambda: (0, 4))  # a version never measured
+    other = {}
+    assert not xf.prefer_fast_compilation(other) and other == {}

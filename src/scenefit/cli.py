@@ -322,7 +322,8 @@ def main(argv=None) -> int:
         ``argv`` is None (the ``scenefit`` program itself) do the fitting and rendering
         commands turn on the persistent compilation cache (unless ``SCENEFIT_NO_CACHE``
         is set), so that calls from Python code and tests write nothing to the user's
-        cache directory.
+        cache directory, and add the XLA option that compiles faster
+        (:mod:`scenefit._xla_flags`) to this process's ``XLA_FLAGS``.
 
     Returns
     -------
@@ -338,6 +339,9 @@ def main(argv=None) -> int:
         parser.print_help()
         return 0
     if argv is None and args.command in _COMPILING:
+        from ._xla_flags import prefer_fast_compilation
+
+        prefer_fast_compilation()  # before the first computation starts JAX's backend
         _enable_cache()
     try:
         return args.func(args)
