@@ -57,9 +57,13 @@ def prefer_fast_compilation(environ=None) -> bool:
     current = env.get("XLA_FLAGS", "")
     if "xla_cpu_use_fusion_emitters" in current or _jaxlib_minor() not in MEASURED:
         return False
-    from jax._src import xla_bridge
+    try:  # JAX's own record of whether its backends have started (not public API)
+        from jax._src.xla_bridge import backends_are_initialized
 
-    if xla_bridge.backends_are_initialized():
+        started = backends_are_initialized()
+    except (ImportError, AttributeError):
+        return False
+    if started:
         return False
     env["XLA_FLAGS"] = f"{current} {FLAG}".strip()
     return True
