@@ -23,7 +23,9 @@ traceback. Heavy imports (JAX, the fitter, matplotlib) happen only when a comman
 Commands that fit or render keep JAX's compiled executables in a persistent cache, so a
 second run with the same model structure and image size skips compilation: the
 directory is ``$SCENEFIT_CACHE_DIR`` or ``~/.cache/scenefit/jax``; set
-``SCENEFIT_NO_CACHE=1`` to turn it off (see :mod:`scenefit._compile_cache`).
+``SCENEFIT_NO_CACHE=1`` to turn it off (see :mod:`scenefit._compile_cache`). They also
+add an XLA option that compiles faster to the process's ``XLA_FLAGS``
+(:mod:`scenefit._xla_flags`).
 """
 
 from __future__ import annotations
@@ -57,7 +59,9 @@ examples:
   scenefit forced fit_scene.yaml g.fits r.fits --noise gs.fits rs.fits --psf gp.fits rp.fits
 
 compiled fits are cached in ~/.cache/scenefit/jax, so a second run starts faster
-(SCENEFIT_CACHE_DIR=DIR moves the cache, SCENEFIT_NO_CACHE=1 turns it off).
+(SCENEFIT_CACHE_DIR=DIR moves the cache, SCENEFIT_NO_CACHE=1 turns it off); the
+command adds --xla_cpu_use_fusion_emitters=false to XLA_FLAGS (faster compilation on
+a CPU) with jaxlib 0.10, unless you set that option yourself.
 
 documentation: docs/config.md (configuration files), docs/conventions.md (units, angles),
 docs/performance.md (speed, the compilation cache)."""
