@@ -47,6 +47,7 @@ SMALL = sf.Scene([SCENE["sersic"], SCENE["point"], SCENE["tilted_sky"]])
 CASES = {
     "psf": (SCENE, dict(psf=gaussian_psf(11, 1.3))),
     "psf-rotated-cd": (SMALL, dict(psf=gaussian_psf(11, 1.3), cd=ROTATED_CD)),
+    "psf-rotated-cd-whole-scene": (SCENE, dict(psf=gaussian_psf(11, 1.3), cd=ROTATED_CD)),
     "psf-oversampled-2": (
         SMALL,
         dict(psf=gaussian_psf(21, 1.3, oversampling=2), psf_oversampling=2),
@@ -104,7 +105,12 @@ def _check_gradient(objective, rel_step=1e-5, rtol=1e-5):
 
 @pytest.mark.parametrize(
     "kind",
-    [pytest.param(k, marks=pytest.mark.slow) if k == "psf-oversampled-2" else k for k in CASES],
+    [
+        pytest.param(k, marks=pytest.mark.slow)
+        if k in ("psf-oversampled-2", "psf-rotated-cd-whole-scene")
+        else k
+        for k in CASES
+    ],
 )
 def test_gradient_of_every_parameter_matches_finite_differences(kind):
     scene, image_kwargs = CASES[kind]
