@@ -30,22 +30,14 @@ def measure(case: pathlib.Path) -> dict:
     import jax
     import jax.numpy as jnp
     import numpy as np
-    from profile_compile import _stages  # the same trace / lower / XLA timer
+    from profile_compile import _stages, load_case  # the same trace / lower / XLA timer
 
-    import scenefit as sf
-    from scenefit._imfit_cli import read_fits_image
     from scenefit.fitting.fit import make_defect, make_normal_equations, prepare, problem_args
     from scenefit.fitting.priors import build_priors
-    from scenefit.io.imfit_config import read_imfit_config
     from scenefit.parameters import to_unconstrained
     from scenefit.render import image_spec
 
-    image = sf.Image(
-        read_fits_image(case / "image.fits"),
-        sigma=read_fits_image(case / "sigma.fits"),
-        pixel_scale=1.0,
-    )
-    scene, _ = read_imfit_config(case / "imfit_init.dat").to_scene(image, "exact")
+    image, scene = load_case(case)
     settings, layout, vals, x0 = prepare(scene, image, "chi2", None)
     coarse = settings.coarse()
     spec = image_spec(image)

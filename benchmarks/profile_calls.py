@@ -27,19 +27,13 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
 
     import jax
+    from profile_compile import load_case
 
     import scenefit as sf
-    from scenefit._imfit_cli import read_fits_image
-    from scenefit.io.imfit_config import read_imfit_config
 
     fit_module = importlib.import_module("scenefit.fitting.fit")
     case = args.case
-    image = sf.Image(
-        read_fits_image(case / "image.fits"),
-        sigma=read_fits_image(case / "sigma.fits"),
-        pixel_scale=1.0,
-    )
-    scene, _ = read_imfit_config(case / "imfit_init.dat").to_scene(image, "exact")
+    image, scene = load_case(case)
     log = []
     staged = fit_module.lm_staged
 

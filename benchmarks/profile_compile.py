@@ -38,16 +38,26 @@ def _stages(fn, *args) -> dict:
     return {"trace": t1 - t0, "lower": t2 - t1, "xla": t3 - t2}, compiled
 
 
+def load_case(case: pathlib.Path):
+    """``(image, scene)`` of a mock case: its image with the noise image as sigma
+    (1 arcsec pixels) and the scene of its Imfit starting configuration (exact Sersic)."""
+    import scenefit as sf
+    from scenefit._imfit_cli import read_fits_image
+    from scenefit.io.imfit_config import read_imfit_config
+
+    sigma = read_fits_image(case / "sigma.fits")
+    image = sf.Image(read_fits_image(case / "image.fits"), sigma=sigma, pixel_scale=1.0)
+    scene, _ = read_imfit_config(case / "imfit_init.dat").to_scene(image, "exact")
+    return image, scene
+
+
 def run(case: pathlib.Path, variants, with_fit: bool) -> None:
     import jax
     import jax.numpy as jnp
     import numpy as np
 
-    import scenefit as sf
-    from scenefit._imfit_cli import read_fits_image
     from scenefit._layout import build_layout
     from scenefit.fitting.fit import make_normal_equations
-    from scenefit.io.imfit_config import read_imfit_config
     from scenefit.parameters import to_unconstrained
     from scenefit.render import (
         RenderSettings,
@@ -57,9 +67,7 @@ def run(case: pathlib.Path, variants, with_fit: bool) -> None:
         make_renderer,
     )
 
-    data = read_fits_image(case / "image.fits")
-    image = sf.Image(data, sigma=read_fits_image(case / "sigma.fits"), pixel_scale=1.0)
-    scene, _ = read_imfit_config(case / "imfit_init.dat").to_scene(image, "exact")
+    image, scene = load_case(case)
     layout, vals, x0 = build_layout(scene)
     spec, inputs = image_spec(image), image_inputs(image)
     base = jnp.asarray(vals.base)
